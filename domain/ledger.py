@@ -2,7 +2,9 @@
 
 Commands take an optional expected version (optimistic concurrency) and return the
 new version; a batch of changes to one stream is saved in one transaction, so it is
-all-or-nothing. Queries here serve the write side; the read side lives in projections.
+all-or-nothing. `append_batch` does the same across streams (a dataset file), and is
+idempotent by event id. Queries here serve the write side; the read side lives in
+projections.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain import transcodings
 from domain.errors import (
+    DomainError,
+    DuplicateEventId,
     StreamAlreadyExists,
     StreamNotFound,
     UnknownEventType,
@@ -69,6 +73,7 @@ class MeasureTerms:
     name: str
     targets: tuple[str, ...]
     layer: str
+    excluded_targets: tuple[str, ...] = ()
     instruments: tuple[str, ...] = ()
     rate_pct: Decimal | None = None
     rate_by_prefix: dict[str, Decimal] = field(default_factory=dict)
@@ -99,6 +104,7 @@ class Ledger(Application[UUID]):
             imposer=terms.imposer,
             name=terms.name,
             targets=terms.targets,
+            excluded_targets=terms.excluded_targets,
             layer=terms.layer,
             instruments=terms.instruments,
             rate_pct=terms.rate_pct,
@@ -171,7 +177,7 @@ class Ledger(Application[UUID]):
     def stream_info(self, stream_id: UUID) -> StreamInfo:
         """Kind, key, version and event ids of any stream."""
         try:
-            aggregate = self.repository.get(stream_id)
+            aggregate: object = self.repository.get(stream_id)
         except AggregateNotFoundError:
             raise StreamNotFound(stream_id) from None
         kind = MEASURE if isinstance(aggregate, TariffMeasure) else NEGOTIATION
@@ -191,7 +197,7 @@ class Ledger(Application[UUID]):
 
     def _load(self, stream_id: UUID, cls: type[_A], kind: str) -> _A:
         try:
-            aggregate = self.repository.get(stream_id)
+            aggregate: object = self.repository.get(stream_id)
         except AggregateNotFoundError:
             raise StreamNotFound(stream_id, kind) from None
         if not isinstance(aggregate, cls):

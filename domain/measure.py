@@ -17,7 +17,10 @@ from domain.events import Facts, LedgerAggregate, LedgerEvent, type_name
 
 
 class TariffMeasure(LedgerAggregate):
-    """A tariff measure of one imposer on some origins, under one legal authority (layer)."""
+    """A tariff measure of one imposer on some origins, under one legal authority (layer).
+
+    `targets` are origin countries, or "*" for every origin except `excluded_targets`.
+    """
 
     class Event(LedgerEvent):
         def apply(self, aggregate: Any) -> None:
@@ -30,6 +33,7 @@ class TariffMeasure(LedgerAggregate):
         imposer: str
         name: str
         targets: tuple[str, ...]
+        excluded_targets: tuple[str, ...]
         layer: str
         instruments: tuple[str, ...]
         rate_pct: Decimal | None
@@ -43,6 +47,7 @@ class TariffMeasure(LedgerAggregate):
             aggregate.imposer = self.imposer
             aggregate.name = self.name
             aggregate.targets = tuple(self.targets)
+            aggregate.excluded_targets = tuple(self.excluded_targets)
             aggregate.layer = self.layer
             aggregate.instruments = tuple(self.instruments)
 
@@ -133,6 +138,7 @@ class TariffMeasure(LedgerAggregate):
         self.imposer = ""
         self.name = ""
         self.targets: tuple[str, ...] = ()
+        self.excluded_targets: tuple[str, ...] = ()
         self.layer = ""
         self.instruments: tuple[str, ...] = ()
         self.suspension_starts: dict[str, date] = {}
@@ -147,6 +153,7 @@ class TariffMeasure(LedgerAggregate):
         imposer: str,
         name: str,
         targets: tuple[str, ...],
+        excluded_targets: tuple[str, ...],
         layer: str,
         instruments: tuple[str, ...],
         rate_pct: Decimal | None,
@@ -171,6 +178,7 @@ class TariffMeasure(LedgerAggregate):
             imposer=imposer,
             name=name,
             targets=targets,
+            excluded_targets=excluded_targets,
             layer=layer,
             instruments=instruments,
             rate_pct=rate_pct,

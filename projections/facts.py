@@ -1,0 +1,228 @@
+"""Translate ledger events into read-model rows, one row per effect on a (measure, kind, key).
+
+This is the write half of the read side: pure functions, no SQL, so that the SQLite and
+PostgreSQL views store exactly the same rows and the evaluator reads them the same way.
+
+Kinds of measure facts, and how the evaluator combines the rows of one kind:
+  rate        key = HS prefix ("" = general rate)      latest on or before D, per key
+  coverage    key = HS prefix ("" = every product)     latest per key; state covered|not_covered
+  exclusion   key = HS prefix                          latest per key; state excluded|revoked
+  legal       key = ""                                 latest; state stops|continues
+  terminated  key = ""                                 any on or before D
+  suspension  key = its event id                       all that started on or before D
+  extension   key = the suspension's event id          latest announced, whatever D
+  precedence  key = its event id                       all on or before D
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from domain.events import LedgerEvent, type_name
+from domain.measure import TariffMeasure
+from domain.negotiation import Negotiation
+
+LATEST_PER_KEY_KINDS = ("rate", "coverage", "exclusion", "legal")
+ALL_ROWS_KINDS = ("terminated", "suspension", "extension", "precedence")
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event of the log with its three dates: the index behind timelines and `recorded_at`."""
+
+    position: int
+    stream_id: UUID
+    stream_kind: str
+    version: int
+    event_type: str
+    event_id: str
+    effective_on: date | None
+    occurred_on: date
+    announced_at: datetime
+    recorded_at: datetime
+    summary: str
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    """A measure as imposed: who imposes it on whom, under which authority."""
+
+    measure_id: UUID
+    key: str
+    imposer: str
+    name: str
+    layer: str
+    targets: tuple[str, ...]
+    excluded_targets: tuple[str, ...]
+    instruments: tuple[str, ...]
+    event_id: str
+    position: int
+    occurred_on: date
+    effective_known: bool
+    announced_at: datetime
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One effect of one event on one (measure, kind, key); see the module docstring."""
+
+    measure_id: UUID
+    kind: str
+    key: str
+    event_id: str
+    position: int
+    occurred_on: date
+    announced_at: datetime
+    state: str = ""
+    rate_pct: Decimal | None = None
+    ends_on: date | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """A correction: rows of `event_id` in `stream_id` stop counting from `position` on."""
+
+    stream_id: UUID
+    event_id: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Everything one event adds to the read models."""
+
+    event: EventRow
+    measure: MeasureRow | None = None
+    facts: tuple[FactRow, ...] = ()
+    retraction: Retraction | None = None
+    extends_suspension: tuple[str, date] | None = None
+    parties: tuple[str, ...] = ()
+
+
+def rows_for(event: LedgerEvent, position: int, recorded_at: datetime, kind: str) -> Rows:
+    """The rows an event adds, given its position and record time in the log."""
+    event_row = EventRow(
+        position=position,
+        stream_id=event.originator_id,
+        stream_kind=kind,
+        version=event.originator_version,
+        event_type=type_name(type(event)),
+        event_id=event.event_id,
+        effective_on=event.effective_on,
+        occurred_on=event.occurred_on,
+        announced_at=event.announced_at,
+        recorded_at=recorded_at,
+        summary=_summary(event),
+    )
+    if isinstance(event, Negotiation.Opened):
+        return Rows(event_row, parties=tuple(event.parties))
+    if isinstance(event, Negotiation.Event):
+        return Rows(event_row)
+    assert isinstance(event, TariffMeasure.Event)
+    return _measure_rows(event, event_row)
+
+
+def _summary(event: LedgerEvent) -> str:
+    text = getattr(event, "summary", "") or getattr(event, "name", "")
+    return str(text) or event.provenance.note
+
+
+def _fact(event: LedgerEvent, kind: str, key: str, **values: object) -> FactRow:
+    return FactRow(
+        measure_id=event.originator_id,
+        kind=kind,
+        key=key,
+        event_id=event.event_id,
+        position=0,
+        occurred_on=event.occurred_on,
+        announced_at=event.announced_at,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:  # noqa: C901
+    facts: list[FactRow] = []
+    measure: MeasureRow | None = None
+    retraction: Retraction | None = None
+    extends: tuple[str, date] | None = None
+    match event:
+        case TariffMeasure.Imposed():
+            measure = MeasureRow(
+                measure_id=event.originator_id,
+                key=event.key,
+                imposer=event.imposer,
+                name=event.name,
+                layer=event.layer,
+                targets=tuple(event.targets),
+                excluded_targets=tuple(event.excluded_targets),
+                instruments=tuple(event.instruments),
+                event_id=event.event_id,
+                position=event_row.position,
+                occurred_on=event.occurred_on,
+                effective_known=event.effective_on is not None,
+                announced_at=event.announced_at,
+            )
+            if event.rate_pct is not None:
+                facts.append(_fact(event, "rate", "", rate_pct=event.rate_pct))
+            for prefix, prefix_rate in event.rate_by_prefix.items():
+                facts.append(_fact(event, "rate", prefix, rate_pct=Decimal(prefix_rate)))
+            covered = dict.fromkeys([*event.hs_prefixes, *event.rate_by_prefix])
+            facts += [_fact(event, "coverage", p, state="covered") for p in covered]
+            facts += [_fact(event, "exclusion", p, state="excluded") for p in event.excluded_hs_prefixes]
+        case TariffMeasure.RateChanged():
+            keys = tuple(event.hs_prefixes) or ("",)
+            facts += [_fact(event, "rate", k, rate_pct=event.rate_pct) for k in keys]
+        case TariffMeasure.ScopeChanged():
+            facts += [_fact(event, "coverage", p, state="covered") for p in event.added_hs_prefixes]
+            facts += [
+                _fact(event, "coverage", p, state="not_covered") for p in event.removed_hs_prefixes
+            ]
+        case TariffMeasure.ExclusionGranted():
+            facts += [_fact(event, "exclusion", p, state="excluded") for p in event.hs_prefixes]
+        case TariffMeasure.ExclusionRevoked():
+            facts += [_fact(event, "exclusion", p, state="revoked") for p in event.hs_prefixes]
+        case TariffMeasure.SuspensionGranted():
+            facts.append(
+                _fact(
+                    event,
+                    "suspension",
+                    event.event_id,
+                    rate_pct=event.points,
+                    ends_on=event.ends_on,
+                    state="all" if event.points is None else "points",
+                )
+            )
+        case TariffMeasure.SuspensionExtended():
+            facts.append(
+                _fact(event, "extension", event.suspension_event_id, ends_on=event.ends_on)
+            )
+            extends = (event.suspension_event_id, event.ends_on)
+        case TariffMeasure.Terminated():
+            facts.append(_fact(event, "terminated", ""))
+        case TariffMeasure.PrecedenceDeclared():
+            detail = json.dumps(
+                {
+                    "measures": list(event.displaces_measure_ids),
+                    "layers": list(event.displaces_layers),
+                    "hs_prefixes": list(event.hs_prefixes),
+                }
+            )
+            facts.append(_fact(event, "precedence", event.event_id, detail=detail))
+        case TariffMeasure.LegalStatusChanged():
+            state = "stops" if event.collection_stops else "continues"
+            facts.append(_fact(event, "legal", "", state=state, detail=event.status))
+        case TariffMeasure.RecordCorrected():
+            retraction = Retraction(
+                event.originator_id, event.corrected_event_id, event_row.position
+            )
+    positioned = tuple(_at(f, event_row.position) for f in facts)
+    return Rows(event_row, measure, positioned, retraction, extends)
+
+
+def _at(fact: FactRow, position: int) -> FactRow:
+    return FactRow(**{**fact.__dict__, "position": position})

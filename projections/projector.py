@@ -1,0 +1,95 @@
+"""Keeps the read models up to date with the ledger's event log, in batches.
+
+Why not the library's ProjectionRunner as is: the read models need each event's record
+time (the store stamps it; a Notification does not carry it) and rebuilds need batches
+(one transaction per thousand events, not per event). The contract is the library's:
+a tracking recorder commits the position with the rows, so catching up after a crash
+resumes exactly where the last committed batch ended.
+
+How it keeps up: on SQLite (the library's SQLite recorder cannot push), the writer's
+process catches up right after its own saves, and every query first catches up from
+the log (one indexed MAX lookup when nothing is new). On PostgreSQL the same works, and
+`tradeledger project` runs a worker that follows LISTEN/NOTIFY.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from domain.ledger import MEASURE, NEGOTIATION, Ledger
+from domain.measure import TariffMeasure
+from projections.facts import Rows, rows_for
+from projections.views import ReadModelView
+from tradeledger.store import RecordTimeRecorder
+
+Progress = Callable[[int, int], None]
+"""Called with (position reached, last position in the log) after each batch."""
+
+
+class Projector:
+    """Projects the ledger's log into a ReadModelView, exactly once per event."""
+
+    def __init__(self, ledger: Ledger, view: ReadModelView, batch_size: int = 2000) -> None:
+        recorder = ledger.recorder
+        if not isinstance(recorder, RecordTimeRecorder):
+            msg = f"{type(recorder).__qualname__} does not record record times"
+            raise TypeError(msg)
+        self.ledger = ledger
+        self.recorder: RecordTimeRecorder = recorder
+        self.view = view
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    @property
+    def position(self) -> int:
+        return self.view.current_position()
+
+    def log_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def catch_up(self, progress: Progress | None = None, limit: int | None = None) -> int:
+        """Project every event recorded after the view's position; return how many."""
+        done = 0
+        with self._lock:
+            position = self.view.current_position()
+            end = self.log_position() if progress else 0
+            while limit is None or done < limit:
+                size = self.batch_size if limit is None else min(self.batch_size, limit - done)
+                batch = self.recorder.select_notifications_with_record_time(
+                    start=position, limit=size, inclusive_of_start=False
+                )
+                if not batch:
+                    break
+                rows: list[Rows] = []
+                for notification in batch:
+                    event = self.ledger.mapper.to_domain_event(notification)
+                    kind = MEASURE if isinstance(event, TariffMeasure.Event) else NEGOTIATION
+                    rows.append(rows_for(event, notification.id, notification.recorded_at, kind))  # type: ignore[arg-type]
+                try:
+                    self.view.project(rows, Tracking(self.view.application_name, batch[-1].id))
+                except IntegrityError:
+                    # Another process projected this batch first: carry on from where it is.
+                    position = self.view.current_position()
+                    continue
+                position = batch[-1].id
+                done += len(batch)
+                if progress:
+                    progress(position, max(end, position))
+        return done
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Drop every read model and project the whole log again."""
+        with self._lock:
+            self.view.drop()
+            self.view.create_table()
+        return self.catch_up(progress)
+
+    def run_until(self, stop: threading.Event, wake: threading.Event, poll_interval: float = 0.2) -> None:
+        """Follow the log until `stop` is set, waking on `wake` (a notification) or a poll."""
+        while not stop.is_set():
+            self.catch_up()
+            wake.wait(poll_interval)
+            wake.clear()

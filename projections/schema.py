@@ -1,0 +1,101 @@
+"""The read-model tables, the same on SQLite and PostgreSQL but for column types.
+
+Rows are keyed by the three time axes: `occurred_on` (effective day), `announced_at`
+(publication instant) and `position` (record order, with `retracted_at` the position of
+the correction that withdrew the row, if any). Record instants map to positions through
+tl_events.recorded_at, which the store stamped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TABLES = ("tl_events", "tl_measures", "tl_measure_targets", "tl_measure_facts", "tl_fact_keys", "tl_negotiation_parties")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    date: str
+    instant: str
+    number: str
+    serial_key: str
+    placeholder: str
+
+    def sql(self, statement: str) -> str:
+        """Statements are written with `?`; PostgreSQL wants `%s`."""
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+
+SQLITE = Dialect("sqlite", "TEXT", "TEXT", "TEXT", "INTEGER PRIMARY KEY", "?")
+POSTGRES = Dialect(
+    "postgres", "DATE", "TIMESTAMPTZ", "NUMERIC", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "%s"
+)
+
+
+def create_statements(d: Dialect) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS tl_events (
+            position BIGINT PRIMARY KEY,
+            stream_id TEXT NOT NULL,
+            stream_kind TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            event_type TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            effective_on {d.date},
+            occurred_on {d.date} NOT NULL,
+            announced_at {d.instant} NOT NULL,
+            recorded_at {d.instant} NOT NULL,
+            summary TEXT NOT NULL,
+            retracted_at BIGINT)""",
+        "CREATE INDEX IF NOT EXISTS tl_events_stream ON tl_events (stream_id, version)",
+        "CREATE INDEX IF NOT EXISTS tl_events_recorded ON tl_events (recorded_at, position)",
+        f"""CREATE TABLE IF NOT EXISTS tl_measures (
+            measure_id TEXT PRIMARY KEY,
+            key TEXT NOT NULL,
+            imposer TEXT NOT NULL,
+            name TEXT NOT NULL,
+            layer TEXT NOT NULL,
+            targets TEXT NOT NULL,
+            excluded_targets TEXT NOT NULL,
+            instruments TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            position BIGINT NOT NULL,
+            occurred_on {d.date} NOT NULL,
+            effective_known BOOLEAN NOT NULL,
+            announced_at {d.instant} NOT NULL,
+            retracted_at BIGINT)""",
+        "CREATE INDEX IF NOT EXISTS tl_measures_key ON tl_measures (key)",
+        """CREATE TABLE IF NOT EXISTS tl_measure_targets (
+            imposer TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            measure_id TEXT NOT NULL,
+            PRIMARY KEY (imposer, origin, measure_id))""",
+        f"""CREATE TABLE IF NOT EXISTS tl_measure_facts (
+            fact_id {d.serial_key},
+            measure_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            position BIGINT NOT NULL,
+            occurred_on {d.date} NOT NULL,
+            announced_at {d.instant} NOT NULL,
+            state TEXT NOT NULL,
+            rate_pct {d.number},
+            ends_on {d.date},
+            until_bound {d.date},
+            detail TEXT NOT NULL,
+            retracted_at BIGINT)""",
+        """CREATE INDEX IF NOT EXISTS tl_facts_latest
+            ON tl_measure_facts (measure_id, kind, key, occurred_on, position)""",
+        "CREATE INDEX IF NOT EXISTS tl_facts_event ON tl_measure_facts (measure_id, event_id)",
+        """CREATE TABLE IF NOT EXISTS tl_fact_keys (
+            measure_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            PRIMARY KEY (measure_id, kind, key))""",
+        """CREATE TABLE IF NOT EXISTS tl_negotiation_parties (
+            party TEXT NOT NULL,
+            negotiation_id TEXT NOT NULL,
+            PRIMARY KEY (party, negotiation_id))""",
+    ]
