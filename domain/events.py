@@ -7,15 +7,14 @@ the store stamps it (UTC) at insert, so no client clock can fake it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import DuplicateEventId
-from domain.values import Provenance
+from domain.errors import DuplicateEventId, InvalidValue
+from domain.values import Provenance, utc_instant
 
 
 class LedgerEvent(Aggregate.Event):
@@ -53,6 +52,11 @@ class Facts:
     effective_on: date | None
     announced_at: datetime
     provenance: Provenance
+
+    def __post_init__(self) -> None:
+        if not self.event_id.strip():
+            raise InvalidValue("event_id", "must not be empty")
+        object.__setattr__(self, "announced_at", utc_instant(self.announced_at, "announced_at"))
 
     def fields(self) -> dict[str, Any]:
         return {

@@ -9,6 +9,9 @@ projections.
 
 from __future__ import annotations
 
+import random
+import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +19,7 @@ from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain import transcodings
@@ -81,6 +85,77 @@ class MeasureTerms:
     excluded_hs_prefixes: tuple[str, ...] = ()
 
 
+# -- batches (dataset files) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImposeMeasure:
+    """Batch item: create the stream of a measure (as `Ledger.impose_measure` does)."""
+
+    measure_id: UUID
+    key: str
+    facts: Facts
+    terms: MeasureTerms
+
+
+@dataclass(frozen=True)
+class OpenNegotiation:
+    """Batch item: create the stream of a negotiation (as `Ledger.open_negotiation` does)."""
+
+    negotiation_id: UUID
+    key: str
+    facts: Facts
+    title: str
+    parties: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class AppendChange:
+    """Batch item: append one change to a stream, which must be of `kind`.
+
+    The kind is part of the item because the client named it (a dataset line says
+    "measure" or "negotiation"): a change sent to the other kind of stream is an error,
+    not something to guess around.
+    """
+
+    kind: str
+    stream_id: UUID
+    change: Change
+
+    def __post_init__(self) -> None:
+        if self.kind not in (MEASURE, NEGOTIATION):
+            raise ValueError(f"kind must be {MEASURE!r} or {NEGOTIATION!r}, not {self.kind!r}")
+
+
+BatchItem = ImposeMeasure | OpenNegotiation | AppendChange
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch did: items added and skipped (already recorded), versions afterwards."""
+
+    added: int
+    skipped: int
+    versions: dict[UUID, int]
+    """The version of every stream the batch touched, after it (unchanged when all skipped)."""
+
+
+class BatchItemError(DomainError):
+    """Item `index` of a batch broke a rule; nothing of the batch was recorded.
+
+    It wraps the original error (`error`, with its own `rule` and ids) so that callers
+    can say which line of a file was wrong, and still map the cause precisely.
+    """
+
+    rule = "batch_item_rejected"
+
+    def __init__(self, index: int, error: DomainError) -> None:
+        super().__init__(f"item {index}: {error.message}")
+        self.index = index
+        self.error = error
+
+
 class Ledger(Application[UUID]):
     """Use cases of the ledger over both kinds of stream, sharing one ordered event log."""
 
@@ -97,21 +172,7 @@ class Ledger(Application[UUID]):
         self, *, measure_id: UUID, key: str, facts: Facts, terms: MeasureTerms
     ) -> int:
         """Create the stream of a new measure; return its version (1)."""
-        measure = TariffMeasure.impose(
-            measure_id=measure_id,
-            facts=facts,
-            key=key,
-            imposer=terms.imposer,
-            name=terms.name,
-            targets=terms.targets,
-            excluded_targets=terms.excluded_targets,
-            layer=terms.layer,
-            instruments=terms.instruments,
-            rate_pct=terms.rate_pct,
-            rate_by_prefix=terms.rate_by_prefix,
-            hs_prefixes=terms.hs_prefixes,
-            excluded_hs_prefixes=terms.excluded_hs_prefixes,
-        )
+        measure = _impose(measure_id, key, facts, terms)
         self._save_new(measure)
         return measure.version
 
@@ -193,6 +254,52 @@ class Ledger(Application[UUID]):
     def stream_exists(self, stream_id: UUID) -> bool:
         return bool(self.recorder.select_events(stream_id, desc=True, limit=1))
 
+    def append_batch(self, items: Sequence[BatchItem], patience: float = 30.0) -> BatchResult:
+        """Apply `items` in order across any number of streams, then save them all at once.
+
+        All or nothing: every stream touched is loaded once, every item is checked by the
+        domain against the state the earlier items left, and the new events of all
+        streams are written in one transaction. Idempotent by event id, so that loading a
+        file twice adds nothing: an item whose event id its stream already holds (with
+        the same type) is skipped, and so is a creating item for a stream whose creation
+        event has the item's id. A creating item for a stream that exists under another
+        creation id raises StreamAlreadyExists; an event id reused for another type of
+        event raises DuplicateEventId. Domain errors come wrapped in BatchItemError,
+        which names the item. A concurrent writer makes the whole batch start again on
+        fresh state (its items then count as skipped if they were ours), with jittered
+        backoff for up to `patience` seconds, then VersionConflict.
+        """
+        deadline = time.monotonic() + patience
+        delay = 0.001
+        while True:
+            streams: dict[UUID, LedgerAggregate | None] = {}
+            new_events: list[CanMutateAggregate[UUID]] = []
+            for index, item in enumerate(items):
+                try:
+                    changed = self._apply_batch_item(item, streams)
+                except DomainError as error:
+                    raise BatchItemError(index, error) from error
+                if changed is not None:
+                    # Collected item by item, so the global log keeps the order of the batch.
+                    new_events.extend(changed.collect_events())
+            touched = [aggregate for aggregate in streams.values() if aggregate is not None]
+            if new_events:
+                added_to = Counter(event.originator_id for event in new_events)
+                loaded = {a.id: a.version - added_to[a.id] for a in touched}
+                try:
+                    self.save(*new_events, *touched)
+                except IntegrityError:
+                    if time.monotonic() > deadline:
+                        raise self._batch_conflict(loaded) from None
+                    time.sleep(random.uniform(0, delay))
+                    delay = min(delay * 2, 0.05)
+                    continue
+            return BatchResult(
+                added=len(new_events),
+                skipped=len(items) - len(new_events),
+                versions={aggregate.id: aggregate.version for aggregate in touched},
+            )
+
     # -- internals -------------------------------------------------------------------
 
     def _load(self, stream_id: UUID, cls: type[_A], kind: str) -> _A:
@@ -203,6 +310,80 @@ class Ledger(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise WrongStreamKind(stream_id, kind)
         return aggregate
+
+    def _apply_batch_item(
+        self, item: BatchItem, streams: dict[UUID, LedgerAggregate | None]
+    ) -> LedgerAggregate | None:
+        """Apply one item to the streams loaded so far: the stream it changed, or None when
+        the item was already recorded."""
+        if isinstance(item, AppendChange):
+            aggregate = self._batch_stream(item.stream_id, streams)
+            cls = TariffMeasure if item.kind == MEASURE else Negotiation
+            if aggregate is None:
+                raise StreamNotFound(item.stream_id, item.kind)
+            if not isinstance(aggregate, cls):
+                raise WrongStreamKind(item.stream_id, item.kind)
+            change = item.change
+            event_types = CHANGE_TYPES if item.kind == MEASURE else STEP_TYPES
+            if change.event_type not in event_types:
+                raise UnknownEventType(change.event_type, item.kind)
+            recorded_type = aggregate.event_types.get(change.facts.event_id)
+            if recorded_type == change.event_type:
+                return None
+            if recorded_type is not None:
+                raise DuplicateEventId(item.stream_id, change.facts.event_id)
+            if isinstance(aggregate, TariffMeasure):
+                CHANGE_TYPES[change.event_type](aggregate, change.facts, **change.fields)
+            else:
+                aggregate.record_step(change.event_type, change.facts, **change.fields)
+            return aggregate
+
+        stream_id = item.measure_id if isinstance(item, ImposeMeasure) else item.negotiation_id
+        existing = self._batch_stream(stream_id, streams)
+        if existing is not None:
+            same_kind = isinstance(existing, TariffMeasure) == isinstance(item, ImposeMeasure)
+            created_by = next(iter(existing.event_types), None)
+            if same_kind and created_by == item.facts.event_id:
+                return None
+            raise StreamAlreadyExists(stream_id)
+        created: LedgerAggregate
+        if isinstance(item, ImposeMeasure):
+            created = _impose(item.measure_id, item.key, item.facts, item.terms)
+        else:
+            created = Negotiation.open(
+                negotiation_id=item.negotiation_id,
+                facts=item.facts,
+                key=item.key,
+                title=item.title,
+                parties=item.parties,
+                summary=item.summary,
+            )
+        streams[stream_id] = created
+        return created
+
+    def _batch_stream(
+        self, stream_id: UUID, streams: dict[UUID, LedgerAggregate | None]
+    ) -> LedgerAggregate | None:
+        """The stream as the batch has left it so far, loaded from the store the first time."""
+        if stream_id not in streams:
+            try:
+                aggregate: object = self.repository.get(stream_id)
+            except AggregateNotFoundError:
+                streams[stream_id] = None
+            else:
+                assert isinstance(aggregate, LedgerAggregate)
+                streams[stream_id] = aggregate
+        return streams[stream_id]
+
+    def _batch_conflict(self, loaded: dict[UUID, int]) -> VersionConflict:
+        """Name a stream that another writer changed while the batch was being applied."""
+        current = {stream_id: self._stored_version(stream_id) for stream_id in loaded}
+        stream_id = next((s for s in loaded if current[s] != loaded[s]), next(iter(loaded)))
+        return VersionConflict(stream_id, loaded[stream_id], current[stream_id])
+
+    def _stored_version(self, stream_id: UUID) -> int:
+        last = self.recorder.select_events(stream_id, desc=True, limit=1)
+        return last[0].originator_version if last else 0
 
     def _save_new(self, aggregate: LedgerAggregate) -> None:
         try:
@@ -217,23 +398,49 @@ class Ledger(Application[UUID]):
         kind: str,
         apply: Any,
         expected_version: int | None,
-        attempts: int = 5,
+        patience: float = 30.0,
     ) -> int:
-        """Load, check the version, apply, save. Without an expected version a conflict
-        with a concurrent writer is retried on the fresh state, so no event is lost."""
-        for attempt in range(attempts):
+        """Load, check the version, apply, save.
+
+        With an expected version a concurrent writer's success is a VersionConflict for
+        the caller to resolve. Without one, the changes are re-applied to the fresh state
+        until they land (jittered backoff, for up to `patience` seconds), so no event is
+        lost and none interleaves with another writer's batch.
+        """
+        deadline = time.monotonic() + patience
+        delay = 0.001
+        while True:
             aggregate = self._load(stream_id, cls, kind)
-            if expected_version is not None and aggregate.version != expected_version:
-                raise VersionConflict(stream_id, expected_version, aggregate.version)
+            loaded_version = aggregate.version
+            if expected_version is not None and loaded_version != expected_version:
+                raise VersionConflict(stream_id, expected_version, loaded_version)
             apply(aggregate)
             try:
                 self.save(aggregate)
             except IntegrityError:
                 current = self._load(stream_id, cls, kind).version
-                if expected_version is not None or attempt == attempts - 1:
-                    raise VersionConflict(
-                        stream_id, expected_version or aggregate.version, current
-                    ) from None
+                if expected_version is not None or time.monotonic() > deadline:
+                    raise VersionConflict(stream_id, loaded_version, current) from None
+                time.sleep(random.uniform(0, delay))
+                delay = min(delay * 2, 0.05)
                 continue
             return aggregate.version
-        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _impose(measure_id: UUID, key: str, facts: Facts, terms: MeasureTerms) -> TariffMeasure:
+    """A new measure from its terms (one call site, so a new term cannot be forgotten)."""
+    return TariffMeasure.impose(
+        measure_id=measure_id,
+        facts=facts,
+        key=key,
+        imposer=terms.imposer,
+        name=terms.name,
+        targets=terms.targets,
+        excluded_targets=terms.excluded_targets,
+        layer=terms.layer,
+        instruments=terms.instruments,
+        rate_pct=terms.rate_pct,
+        rate_by_prefix=terms.rate_by_prefix,
+        hs_prefixes=terms.hs_prefixes,
+        excluded_hs_prefixes=terms.excluded_hs_prefixes,
+    )

@@ -132,6 +132,10 @@ class TariffMeasure(LedgerAggregate):
         corrected_event_id: str
         reason: str
 
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.corrected.add(self.corrected_event_id)
+
     def __init__(self) -> None:
         super().__init__()
         self.key = ""
@@ -142,6 +146,7 @@ class TariffMeasure(LedgerAggregate):
         self.layer = ""
         self.instruments: tuple[str, ...] = ()
         self.suspension_starts: dict[str, date] = {}
+        self.corrected: set[str] = set()
 
     @classmethod
     def impose(
@@ -224,7 +229,7 @@ class TariffMeasure(LedgerAggregate):
 
     def extend_suspension(self, facts: Facts, *, suspension_event_id: str, ends_on: date) -> None:
         starts_on = self.suspension_starts.get(suspension_event_id)
-        if starts_on is None:
+        if starts_on is None or suspension_event_id in self.corrected:
             raise UnknownEventReference(self.id, suspension_event_id, "suspension_granted")
         if ends_on <= starts_on:
             raise InvalidMeasureChange(
@@ -249,7 +254,8 @@ class TariffMeasure(LedgerAggregate):
             raise InvalidMeasureChange(
                 self.id, "precedence_declared", "name the measures or layers displaced"
             )
-        if self.id.hex in displaces_measure_ids or self.layer in displaces_layers:
+        own_names = {self.id.hex, str(self.id), self.key} - {""}
+        if own_names.intersection(displaces_measure_ids) or self.layer in displaces_layers:
             raise InvalidMeasureChange(
                 self.id, "precedence_declared", "a measure cannot displace itself"
             )
@@ -272,6 +278,10 @@ class TariffMeasure(LedgerAggregate):
         corrected_type = self.event_types.get(corrected_event_id)
         if corrected_type is None:
             raise UnknownEventReference(self.id, corrected_event_id, "earlier")
+        if corrected_event_id in self.corrected:
+            raise InvalidMeasureChange(
+                self.id, "record_corrected", f"event {corrected_event_id!r} is already corrected"
+            )
         if corrected_type == "record_corrected":
             raise InvalidMeasureChange(
                 self.id,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from domain.errors import InvalidTransition, InvalidValue, UnknownEventReference
@@ -131,7 +131,7 @@ def _check(fold: _Fold, event: Negotiation.Event, negotiation_id: UUID) -> None:
         refuse(f"no open precondition {event.precondition_event_id!r}")
 
 
-def _apply(fold: _Fold, event: Negotiation.Event) -> None:  # noqa: C901 - one branch per step
+def _apply(fold: _Fold, event: Negotiation.Event) -> None:
     step = _step(event)
     fold.steps.append(step)
     new_status: Status | None = None
@@ -168,6 +168,7 @@ def _apply(fold: _Fold, event: Negotiation.Event) -> None:  # noqa: C901 - one b
         case Negotiation.DealAnnounced():
             fold.talks_held = fold.something_agreed = True
             fold.agreements.append(step)
+            fold.in_force_on = event.in_force_on or fold.in_force_on
             new_status = Status.FRAMEWORK
         case Negotiation.AgreementSigned():
             fold.something_agreed = True
@@ -177,7 +178,8 @@ def _apply(fold: _Fold, event: Negotiation.Event) -> None:  # noqa: C901 - one b
             new_status = Status.AGREEMENT_SIGNED
         case Negotiation.ImplementingActionTaken():
             fold.measure_ids.extend(event.measure_ids)
-            new_status = None if truce_running else Status.IMPLEMENTING
+            settled = truce_running or fold.status is Status.AGREEMENT_SIGNED
+            new_status = None if settled else Status.IMPLEMENTING
         case Negotiation.TruceExtended():
             fold.truce_ends_on = event.truce_ends_on
             fold.truce_steps.append(step)
@@ -214,7 +216,12 @@ def _ordered(events: Iterable[Negotiation.Event]) -> list[Negotiation.Event]:
     kept = list(events)
     corrected = {e.corrected_event_id for e in kept if isinstance(e, Negotiation.RecordCorrected)}
     kept = [e for e in kept if e.event_id not in corrected]
-    return sorted(kept, key=lambda e: (e.occurred_on, e.originator_version))
+    # The opening comes first whatever its date: a step dated earlier but recorded later
+    # must not be wiped out by it.
+    return sorted(
+        kept,
+        key=lambda e: (not isinstance(e, Negotiation.Opened), e.occurred_on, e.originator_version),
+    )
 
 
 def fold_negotiation(
@@ -226,7 +233,7 @@ def fold_negotiation(
     corrections among the events given.
     """
     ordered = _ordered(events)
-    title, parties = "", ()
+    title, parties = "", cast(tuple[str, ...], ())
     fold = _Fold()
     for event in ordered:
         if isinstance(event, Negotiation.Opened):
@@ -237,7 +244,8 @@ def fold_negotiation(
     status = fold.status
     if status is Status.TRUCE and fold.truce_ends_on is not None and on >= fold.truce_ends_on:
         status = Status.TRUCE_EXPIRED
-    if status is Status.AGREEMENT_SIGNED and fold.in_force_on and on >= fold.in_force_on:
+    agreed = (Status.AGREEMENT_SIGNED, Status.FRAMEWORK, Status.IMPLEMENTING)
+    if status in agreed and fold.in_force_on and on >= fold.in_force_on:
         status = Status.IN_FORCE
     return NegotiationState(
         negotiation_id=negotiation_id,
@@ -428,10 +436,10 @@ class Negotiation(LedgerAggregate):
             **fields,
         )
         day = probe.occurred_on
-        earlier = [e for e in self.history if e.occurred_on <= day]
         fold = _Fold()
-        for event in _ordered(earlier):
-            _apply(fold, event)
+        for event in _ordered(self.history):
+            if event.occurred_on <= day:
+                _apply(fold, event)
         _check(fold, probe, self.id)
         self._record(event_class, facts, **fields)
 
