@@ -1,0 +1,370 @@
+"""Ledger.append_batch: many streams, one transaction, idempotent by event id.
+
+Every test runs on a real store (in memory, a SQLite file, and, marked `postgres`, a
+PostgreSQL database of its own); whether something was written is read back from the
+recorder's own notification log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain.errors import (
+    DomainError,
+    DuplicateEventId,
+    InvalidTransition,
+    StreamAlreadyExists,
+    StreamNotFound,
+    UnknownEventReference,
+    UnknownEventType,
+    VersionConflict,
+    WrongStreamKind,
+)
+from domain.events import Facts
+from domain.ledger import (
+    MEASURE,
+    NEGOTIATION,
+    AppendChange,
+    BatchItem,
+    BatchItemError,
+    Change,
+    ImposeMeasure,
+    Ledger,
+    MeasureTerms,
+    OpenNegotiation,
+    stream_id_for_key,
+)
+from domain.values import Provenance, Reliability, Source
+from tests.conftest import PostgresDatabase
+from tradeledger.config import parse_database_url
+
+PROVENANCE = Provenance(
+    (Source("https://www.federalregister.gov/", "Federal Register", Reliability.OFFICIAL),),
+    recorded_by="analyst@tradeledger",
+)
+RECIPROCAL_ID = stream_id_for_key(MEASURE, "us-cn-reciprocal")
+TALKS_ID = stream_id_for_key(NEGOTIATION, "us-cn-trade-talks")
+
+
+def facts(event_id: str, day: date) -> Facts:
+    return Facts(event_id, day, datetime.combine(day, time.min, tzinfo=UTC), PROVENANCE)
+
+
+def impose_reciprocal(event_id: str = "US-CN-RECIP-34") -> ImposeMeasure:
+    return ImposeMeasure(
+        measure_id=RECIPROCAL_ID,
+        key="us-cn-reciprocal",
+        facts=facts(event_id, date(2025, 4, 9)),
+        terms=MeasureTerms(
+            imposer="US",
+            name="Reciprocal tariff on China",
+            targets=("CN",),
+            layer="ieepa_reciprocal",
+            rate_pct=Decimal("34"),
+        ),
+    )
+
+
+def open_talks(event_id: str = "US-CN-TALKS") -> OpenNegotiation:
+    return OpenNegotiation(
+        negotiation_id=TALKS_ID,
+        key="us-cn-trade-talks",
+        facts=facts(event_id, date(2025, 4, 9)),
+        title="US-China trade talks",
+        parties=("US", "CN"),
+        summary="Both sides say they are open to talks.",
+    )
+
+
+def measure_change(event_type: str, event_id: str, day: date, **fields: Any) -> AppendChange:
+    return AppendChange(MEASURE, RECIPROCAL_ID, Change(event_type, facts(event_id, day), fields))
+
+
+def step(event_type: str, event_id: str, day: date, **fields: Any) -> AppendChange:
+    fields.setdefault("summary", event_type.replace("_", " "))
+    return AppendChange(NEGOTIATION, TALKS_ID, Change(event_type, facts(event_id, day), fields))
+
+
+def rate(event_id: str, pct: str, day: date) -> AppendChange:
+    return measure_change("rate_changed", event_id, day, rate_pct=Decimal(pct), hs_prefixes=())
+
+
+GENEVA: list[BatchItem] = [
+    impose_reciprocal(),
+    open_talks(),
+    rate("US-CN-RECIP-84", "84", date(2025, 4, 10)),
+    step("round_held", "GENEVA-ROUND", date(2025, 5, 10), location="Geneva", round_number=1),
+    rate("US-CN-RECIP-125", "125", date(2025, 4, 10)),
+    step("joint_statement_issued", "GENEVA-STATEMENT", date(2025, 5, 12), truce_ends_on=None),
+]
+"""Two streams created and changed, their items interleaved as in a dataset file."""
+
+
+@pytest.fixture(params=["popo", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    """A Ledger on an empty store: in memory, a new SQLite file, a new PostgreSQL database."""
+    if request.param == "popo":
+        ledger = Ledger({"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    elif request.param == "sqlite":
+        ledger = Ledger(parse_database_url(f"sqlite:///{tmp_path}/ledger.sqlite").env)
+    else:
+        database: PostgresDatabase = request.getfixturevalue("postgres_database")
+        ledger = Ledger(parse_database_url(database.url).env)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def _notifications(ledger: Ledger) -> list[Any]:
+    return list(ledger.recorder.select_notifications(None, 10_000))
+
+
+def event_log(ledger: Ledger) -> list[tuple[int, UUID, int, str, bytes]]:
+    """Everything the store holds, in order: what "nothing changed" is checked against."""
+    return [
+        (n.id, n.originator_id, n.originator_version, n.topic, n.state)
+        for n in _notifications(ledger)
+    ]
+
+
+def test_a_batch_creates_and_changes_several_streams_in_order(ledger: Ledger) -> None:
+    result = ledger.append_batch(GENEVA)
+
+    assert (result.added, result.skipped) == (6, 0)
+    assert result.versions == {RECIPROCAL_ID: 3, TALKS_ID: 3}
+    assert [(n.originator_id, n.originator_version) for n in _notifications(ledger)] == [
+        (RECIPROCAL_ID, 1),
+        (TALKS_ID, 1),
+        (RECIPROCAL_ID, 2),
+        (TALKS_ID, 2),
+        (RECIPROCAL_ID, 3),
+        (TALKS_ID, 3),
+    ]
+    assert ledger.stream_info(RECIPROCAL_ID).event_ids == (
+        "US-CN-RECIP-34",
+        "US-CN-RECIP-84",
+        "US-CN-RECIP-125",
+    )
+
+
+def test_loading_the_same_batch_twice_adds_nothing(ledger: Ledger) -> None:
+    ledger.append_batch(GENEVA)
+    before = event_log(ledger)
+
+    result = ledger.append_batch(GENEVA)
+
+    assert (result.added, result.skipped) == (0, 6)
+    assert result.versions == {RECIPROCAL_ID: 3, TALKS_ID: 3}
+    assert event_log(ledger) == before
+
+
+def test_a_batch_overlapping_what_is_recorded_adds_only_the_new_items(ledger: Ledger) -> None:
+    ledger.append_batch(GENEVA[:3])
+
+    result = ledger.append_batch(GENEVA)
+
+    assert (result.added, result.skipped) == (3, 3)
+    assert len(event_log(ledger)) == 6
+
+
+def test_a_failing_item_leaves_every_stream_as_it_was(ledger: Ledger) -> None:
+    ledger.append_batch(GENEVA[:2])
+    before = event_log(ledger)
+    batch = [
+        *GENEVA[2:],
+        measure_change(
+            "suspension_extended",
+            "EXTEND-NOTHING",
+            date(2025, 8, 11),
+            suspension_event_id="NO-SUCH-SUSPENSION",
+            ends_on=date(2025, 11, 10),
+        ),
+        rate("US-CN-RECIP-10", "10", date(2025, 5, 14)),
+    ]
+
+    with pytest.raises(BatchItemError) as raised:
+        ledger.append_batch(batch)
+
+    assert raised.value.index == 4
+    assert isinstance(raised.value.error, UnknownEventReference)
+    assert str(raised.value).startswith("item 4: ")
+    assert event_log(ledger) == before
+
+
+def test_domain_rules_see_the_items_before_them_in_the_batch(ledger: Ledger) -> None:
+    batch: list[BatchItem] = [
+        open_talks(),
+        step("talks_collapsed", "COLLAPSE", date(2025, 5, 1)),
+        step("round_held", "ROUND", date(2025, 5, 10), location="Geneva", round_number=1),
+    ]
+
+    with pytest.raises(BatchItemError) as raised:
+        ledger.append_batch(batch)
+
+    assert raised.value.index == 2
+    assert isinstance(raised.value.error, InvalidTransition)
+    assert event_log(ledger) == []
+
+
+def test_a_suspension_can_be_granted_and_extended_in_one_batch(ledger: Ledger) -> None:
+    batch: list[BatchItem] = [
+        impose_reciprocal(),
+        measure_change(
+            "suspension_granted",
+            "GENEVA-SUSPEND",
+            date(2025, 5, 14),
+            points=Decimal("24"),
+            ends_on=date(2025, 8, 12),
+        ),
+        measure_change(
+            "suspension_extended",
+            "GENEVA-EXTEND",
+            date(2025, 8, 12),
+            suspension_event_id="GENEVA-SUSPEND",
+            ends_on=date(2025, 11, 10),
+        ),
+    ]
+
+    result = ledger.append_batch(batch)
+
+    assert result.versions == {RECIPROCAL_ID: 3}
+
+
+STEP_SENT_TO_THE_MEASURE = AppendChange(
+    NEGOTIATION, RECIPROCAL_ID, Change("talks_resumed", facts("R", date(2025, 5, 1)), {})
+)
+RULE_BREAKERS: dict[str, tuple[list[BatchItem], int]] = {
+    "stream-created-twice": ([impose_reciprocal(), impose_reciprocal("OTHER-ID")], 1),
+    "no-such-stream": ([rate("US-CN-RECIP-84", "84", date(2025, 4, 10))], 0),
+    "wrong-kind": ([impose_reciprocal(), STEP_SENT_TO_THE_MEASURE], 1),
+    "unknown-type": ([impose_reciprocal(), measure_change("raised", "R", date(2025, 5, 1))], 1),
+    "event-id-reused": ([impose_reciprocal(), rate("US-CN-RECIP-34", "84", date(2025, 4, 10))], 1),
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("stream-created-twice", StreamAlreadyExists),
+        ("no-such-stream", StreamNotFound),
+        ("wrong-kind", WrongStreamKind),
+        ("unknown-type", UnknownEventType),
+        ("event-id-reused", DuplicateEventId),
+    ],
+)
+def test_an_item_breaking_a_rule_is_named_by_its_index(
+    ledger: Ledger, case: str, error: type[DomainError]
+) -> None:
+    batch, index = RULE_BREAKERS[case]
+
+    with pytest.raises(BatchItemError) as raised:
+        ledger.append_batch(batch)
+
+    assert raised.value.index == index
+    assert isinstance(raised.value.error, error)
+    assert raised.value.message == f"item {index}: {raised.value.error.message}"
+    assert event_log(ledger) == []
+
+
+def test_creating_an_existing_stream_under_another_event_id_is_refused(ledger: Ledger) -> None:
+    ledger.append_batch([impose_reciprocal()])
+
+    with pytest.raises(BatchItemError) as raised:
+        ledger.append_batch([impose_reciprocal("US-CN-RECIP-34-AGAIN")])
+
+    assert isinstance(raised.value.error, StreamAlreadyExists)
+    assert raised.value.error.stream_id == RECIPROCAL_ID
+
+
+def test_a_creating_item_does_not_match_a_stream_of_the_other_kind(ledger: Ledger) -> None:
+    ledger.append_batch([impose_reciprocal("SAME-ID")])
+    talks_at_the_measure_id = OpenNegotiation(
+        RECIPROCAL_ID, "", facts("SAME-ID", date(2025, 4, 9)), "Talks", ("US", "CN"), "summary"
+    )
+
+    with pytest.raises(BatchItemError) as raised:
+        ledger.append_batch([talks_at_the_measure_id])
+
+    assert isinstance(raised.value.error, StreamAlreadyExists)
+
+
+def test_an_empty_batch_records_nothing(ledger: Ledger) -> None:
+    result = ledger.append_batch([])
+
+    assert (result.added, result.skipped, result.versions) == (0, 0, {})
+    assert event_log(ledger) == []
+
+
+def test_an_append_change_must_name_a_kind_of_stream() -> None:
+    with pytest.raises(ValueError, match="kind must be"):
+        AppendChange("tariff", uuid4(), Change("terminated", facts("T", date(2025, 1, 1))))
+
+
+# -- concurrency: a second Ledger on the same SQLite file plays the other writer -----------
+
+
+class RacedLedger(Ledger):
+    """A Ledger whose first save is preceded by another process's write to the same stream."""
+
+    def __init__(self, env: dict[str, str], rival: Ledger) -> None:
+        super().__init__(env)
+        self.rival = rival
+        self.saves = 0
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        self.saves += 1
+        if self.saves == 1:
+            self.rival.append_batch([rate("RIVAL-RATE", "50", date(2025, 4, 9))])
+        return super().save(*objs, **kwargs)
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path) -> dict[str, str]:
+    return parse_database_url(f"sqlite:///{tmp_path}/raced.sqlite").env
+
+
+def test_a_batch_raced_by_another_writer_starts_again_on_fresh_state(
+    sqlite_env: dict[str, str],
+) -> None:
+    rival = Ledger(sqlite_env)
+    rival.append_batch([impose_reciprocal()])
+    ledger = RacedLedger(sqlite_env, rival)
+
+    result = ledger.append_batch([rate("US-CN-RECIP-84", "84", date(2025, 4, 10))])
+
+    assert (ledger.saves, result.added) == (2, 1)
+    assert ledger.stream_info(RECIPROCAL_ID).event_ids == (
+        "US-CN-RECIP-34",
+        "RIVAL-RATE",
+        "US-CN-RECIP-84",
+    )
+    ledger.close()
+    rival.close()
+
+
+def test_a_batch_raced_when_patience_is_out_reports_a_version_conflict(
+    sqlite_env: dict[str, str],
+) -> None:
+    rival = Ledger(sqlite_env)
+    rival.append_batch([impose_reciprocal()])
+    ledger = RacedLedger(sqlite_env, rival)
+
+    with pytest.raises(VersionConflict) as raised:
+        ledger.append_batch([rate("US-CN-RECIP-84", "84", date(2025, 4, 10))], patience=0)
+
+    conflict = raised.value
+    assert (conflict.stream_id, conflict.expected_version, conflict.current_version) == (
+        RECIPROCAL_ID,
+        1,
+        2,
+    )
+    ledger.close()
+    rival.close()
