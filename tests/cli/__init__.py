@@ -1,0 +1,1 @@
+"""Tests of the `tradeledger` command line, run as a real subprocess."""
