@@ -148,8 +148,12 @@ def _longest(indexed: _Facts, kind: str, prefixes: Sequence[str]) -> FactRow | N
     return None
 
 
-def _skip(m: MeasureRow, reason: Reason, detail: str, events: Sequence[str], until: date | None = None) -> SkippedMeasure:
-    return SkippedMeasure(m.measure_id, m.key, m.name, m.layer, reason, detail, tuple(events), until)
+def _skip(
+    m: MeasureRow, reason: Reason, detail: str, events: Sequence[str], until: date | None = None
+) -> SkippedMeasure:
+    return SkippedMeasure(
+        m.measure_id, m.key, m.name, m.layer, reason, detail, tuple(events), until
+    )
 
 
 def evaluate_measure(
@@ -157,7 +161,12 @@ def evaluate_measure(
 ) -> AppliedMeasure | SkippedMeasure:
     """Does `measure` charge product `hs` (digits) from `origin` on `on`, and at what rate?"""
     if origin in measure.excluded_targets:
-        return _skip(measure, Reason.ORIGIN_EXCLUDED, f"{origin} is excluded from the targets", [measure.event_id])
+        return _skip(
+            measure,
+            Reason.ORIGIN_EXCLUDED,
+            f"{origin} is excluded from the targets",
+            [measure.event_id],
+        )
     if measure.occurred_on > on:
         return _skip(
             measure,
@@ -169,7 +178,12 @@ def evaluate_measure(
     indexed = index_facts(facts, on)
     if indexed.terminated:
         first = min(indexed.terminated, key=lambda f: (f.occurred_on, f.position))
-        return _skip(measure, Reason.TERMINATED, f"terminated from {first.occurred_on.isoformat()}", [first.event_id])
+        return _skip(
+            measure,
+            Reason.TERMINATED,
+            f"terminated from {first.occurred_on.isoformat()}",
+            [first.event_id],
+        )
     legal = indexed.latest.get(("legal", ""))
     if legal is not None and legal.state == "stops":
         return _skip(
@@ -182,7 +196,9 @@ def evaluate_measure(
     coverage = _longest(indexed, "coverage", prefixes)
     if coverage is None or coverage.state != "covered":
         events = [coverage.event_id] if coverage else [measure.event_id]
-        return _skip(measure, Reason.OUT_OF_SCOPE, "the product is not in the measure's scope", events)
+        return _skip(
+            measure, Reason.OUT_OF_SCOPE, "the product is not in the measure's scope", events
+        )
     exclusion = _longest(indexed, "exclusion", prefixes)
     if (
         exclusion is not None
@@ -193,7 +209,9 @@ def evaluate_measure(
         return _skip(measure, Reason.EXCLUDED, detail, [exclusion.event_id])
     rate = _longest(indexed, "rate", prefixes)
     if rate is None or rate.rate_pct is None:
-        return _skip(measure, Reason.NO_RATE, "no rate is set for this product", [coverage.event_id])
+        return _skip(
+            measure, Reason.NO_RATE, "no rate is set for this product", [coverage.event_id]
+        )
     suspensions = active_suspensions(indexed, on)
     suspended = Decimal(0)
     for suspension in suspensions:
@@ -206,7 +224,9 @@ def evaluate_measure(
             events.append(suspension.extended_by)
     if suspensions and charged == 0:
         until = min(s.ends_on for s in suspensions)
-        return _skip(measure, Reason.SUSPENDED, f"suspended until {until.isoformat()}", events, until=until)
+        return _skip(
+            measure, Reason.SUSPENDED, f"suspended until {until.isoformat()}", events, until=until
+        )
     return AppliedMeasure(
         measure_id=measure.measure_id,
         key=measure.key,
@@ -238,7 +258,9 @@ def _rules(measure: MeasureRow, facts: Iterable[FactRow], hs: str, on: date) -> 
         covered = detail["hs_prefixes"]
         if covered and not prefixes.intersection(covered) and ALL_PRODUCTS not in covered:
             continue
-        rules.append(_Rule(measure, fact, frozenset(detail["measures"]), frozenset(detail["layers"])))
+        rules.append(
+            _Rule(measure, fact, frozenset(detail["measures"]), frozenset(detail["layers"]))
+        )
     return rules
 
 
@@ -257,7 +279,9 @@ def evaluate_duty(
     by_id = {m.measure_id: m for m in measures}
     rules: list[_Rule] = []
     for measure_id, result in results.items():
-        in_force_and_in_scope = isinstance(result, AppliedMeasure) or result.reason is Reason.SUSPENDED
+        in_force_and_in_scope = (
+            isinstance(result, AppliedMeasure) or result.reason is Reason.SUSPENDED
+        )
         if in_force_and_in_scope:
             rules += _rules(by_id[measure_id], facts_by_measure.get(measure_id, []), hs, on)
     applied: list[AppliedMeasure] = []
@@ -270,7 +294,12 @@ def evaluate_duty(
                     r
                     for r in rules
                     if r.measure.measure_id != measure_id
-                    and (measure_id.hex in r.measures or str(measure_id) in r.measures or measure.key in r.measures or measure.layer in r.layers)
+                    and (
+                        measure_id.hex in r.measures
+                        or str(measure_id) in r.measures
+                        or measure.key in r.measures
+                        or measure.layer in r.layers
+                    )
                 ),
                 None,
             )

@@ -145,7 +145,7 @@ def _fact(event: LedgerEvent, kind: str, key: str, **values: object) -> FactRow:
     )
 
 
-def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:  # noqa: C901
+def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:
     facts: list[FactRow] = []
     measure: MeasureRow | None = None
     retraction: Retraction | None = None
@@ -173,7 +173,9 @@ def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:  # n
                 facts.append(_fact(event, "rate", prefix, rate_pct=Decimal(prefix_rate)))
             covered = dict.fromkeys([*event.hs_prefixes, *event.rate_by_prefix])
             facts += [_fact(event, "coverage", p, state="covered") for p in covered]
-            facts += [_fact(event, "exclusion", p, state="excluded") for p in event.excluded_hs_prefixes]
+            facts += [
+                _fact(event, "exclusion", p, state="excluded") for p in event.excluded_hs_prefixes
+            ]
         case TariffMeasure.RateChanged():
             keys = tuple(event.hs_prefixes) or ("",)
             facts += [_fact(event, "rate", k, rate_pct=event.rate_pct) for k in keys]

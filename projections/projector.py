@@ -87,7 +87,9 @@ class Projector:
             self.view.create_table()
         return self.catch_up(progress)
 
-    def run_until(self, stop: threading.Event, wake: threading.Event, poll_interval: float = 0.2) -> None:
+    def run_until(
+        self, stop: threading.Event, wake: threading.Event, poll_interval: float = 0.2
+    ) -> None:
         """Follow the log until `stop` is set, waking on `wake` (a notification) or a poll."""
         while not stop.is_set():
             self.catch_up()

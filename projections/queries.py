@@ -155,7 +155,10 @@ class Queries:
     # -- the three axes --------------------------------------------------------------
 
     def as_of(
-        self, on: date | None = None, known_at: Instant | None = None, recorded_at: Instant | None = None
+        self,
+        on: date | None = None,
+        known_at: Instant | None = None,
+        recorded_at: Instant | None = None,
     ) -> AsOf:
         """Resolve defaults and the record position; catch up with the log first."""
         self.projector.catch_up()
@@ -193,9 +196,15 @@ class Queries:
         origin_code = country_code(origin, "origin")
         digits = hs_digits(hs)
         point = self.as_of(on, known_at, recorded_at)
-        measures = self.view.measures_for(importer_code, origin_code, point.known_at, point.position)
+        measures = self.view.measures_for(
+            importer_code, origin_code, point.known_at, point.position
+        )
         facts = self.view.facts_for(
-            [m.measure_id for m in measures], prefixes_of(digits), point.on, point.known_at, point.position
+            [m.measure_id for m in measures],
+            prefixes_of(digits),
+            point.on,
+            point.known_at,
+            point.position,
         )
         applied, skipped = evaluate_duty(measures, facts, origin_code, digits, point.on)
         return DutyAnswer(
@@ -240,10 +249,14 @@ class Queries:
         point = self.as_of(on, known_at, recorded_at)
         rows = [
             m
-            for m in self.view.measures_for(imposer_code, origin_code, point.known_at, point.position)
+            for m in self.view.measures_for(
+                imposer_code, origin_code, point.known_at, point.position
+            )
             if origin_code not in m.excluded_targets
         ]
-        facts = self.view.facts_for([m.measure_id for m in rows], None, point.on, point.known_at, point.position)
+        facts = self.view.facts_for(
+            [m.measure_id for m in rows], None, point.on, point.known_at, point.position
+        )
         states = [_measure_state(m, facts[m.measure_id], point) for m in rows]
         states.sort(key=lambda s: (s.status != "in_force", s.layer, s.name))
         return Schedule(imposer_code, origin_code, point, tuple(states))
@@ -307,7 +320,9 @@ class Queries:
         )
         if stream is not None and not rows:
             raise StreamNotFound(stream_ids[0], kind)
-        return [TimelineEntry(**{k: r[k] for k in TimelineEntry.__dataclass_fields__}) for r in rows]
+        return [
+            TimelineEntry(**{k: r[k] for k in TimelineEntry.__dataclass_fields__}) for r in rows
+        ]
 
 
 def _instant(value: Instant, field: str) -> datetime:
@@ -320,17 +335,27 @@ def _measure_state(row: MeasureRow, facts: Sequence[FactRow], point: AsOf) -> Me
     indexed = index_facts(facts, point.on)
     latest = indexed.latest
     rates = sorted(
-        (RateInForce(k, f.rate_pct, f.occurred_on, f.event_id) for (kind, k), f in latest.items()
-         if kind == "rate" and f.rate_pct is not None),
+        (
+            RateInForce(k, f.rate_pct, f.occurred_on, f.event_id)
+            for (kind, k), f in latest.items()
+            if kind == "rate" and f.rate_pct is not None
+        ),
         key=lambda r: r.hs_prefix,
     )
     coverage = sorted(
-        (ScopeEntry(k, f.state, f.occurred_on, f.event_id) for (kind, k), f in latest.items() if kind == "coverage"),
+        (
+            ScopeEntry(k, f.state, f.occurred_on, f.event_id)
+            for (kind, k), f in latest.items()
+            if kind == "coverage"
+        ),
         key=lambda s: s.hs_prefix,
     )
     exclusions = sorted(
-        (ScopeEntry(k, f.state, f.occurred_on, f.event_id) for (kind, k), f in latest.items()
-         if kind == "exclusion" and f.state == "excluded"),
+        (
+            ScopeEntry(k, f.state, f.occurred_on, f.event_id)
+            for (kind, k), f in latest.items()
+            if kind == "exclusion" and f.state == "excluded"
+        ),
         key=lambda s: s.hs_prefix,
     )
     suspensions = active_suspensions(indexed, point.on)

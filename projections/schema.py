@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TABLES = ("tl_events", "tl_measures", "tl_measure_targets", "tl_measure_facts", "tl_fact_keys", "tl_negotiation_parties")
+TABLES = (
+    "tl_events",
+    "tl_measures",
+    "tl_measure_targets",
+    "tl_measure_facts",
+    "tl_fact_keys",
+    "tl_negotiation_parties",
+)
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,12 @@ class Dialect:
 
 SQLITE = Dialect("sqlite", "TEXT", "TEXT", "TEXT", "INTEGER PRIMARY KEY", "?")
 POSTGRES = Dialect(
-    "postgres", "DATE", "TIMESTAMPTZ", "NUMERIC", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "%s"
+    "postgres",
+    "DATE",
+    "TIMESTAMPTZ",
+    "NUMERIC",
+    "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    "%s",
 )
 
 

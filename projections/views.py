@@ -13,18 +13,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Composed
 
 from projections.facts import (
     ALL_ROWS_KINDS,
     LATEST_PER_KEY_KINDS,
-    EventRow,
     FactRow,
     MeasureRow,
     Rows,
@@ -45,6 +44,10 @@ def _visible(alias: str) -> str:
 
 class ReadModelView:
     """Backend-independent SQL of the read models; subclasses provide the transaction."""
+
+    if TYPE_CHECKING:  # provided by the library's tracking recorder each backend mixes in
+
+        def create_table(self) -> None: ...
 
     dialect: Dialect
     application_name = "tradeledger"
@@ -99,22 +102,56 @@ class ReadModelView:
         for rows in batch:
             e = rows.event
             events.append(
-                (e.position, e.stream_id, e.stream_kind, e.version, e.event_type, e.event_id,
-                 e.effective_on, e.occurred_on, e.announced_at, e.recorded_at, e.summary)
+                (
+                    e.position,
+                    e.stream_id,
+                    e.stream_kind,
+                    e.version,
+                    e.event_type,
+                    e.event_id,
+                    e.effective_on,
+                    e.occurred_on,
+                    e.announced_at,
+                    e.recorded_at,
+                    e.summary,
+                )
             )
             if rows.measure is not None:
                 m = rows.measure
                 measures.append(
-                    (m.measure_id, m.key, m.imposer, m.name, m.layer, json.dumps(m.targets),
-                     json.dumps(m.excluded_targets), json.dumps(m.instruments), m.event_id,
-                     m.position, m.occurred_on, m.effective_known, m.announced_at)
+                    (
+                        m.measure_id,
+                        m.key,
+                        m.imposer,
+                        m.name,
+                        m.layer,
+                        json.dumps(m.targets),
+                        json.dumps(m.excluded_targets),
+                        json.dumps(m.instruments),
+                        m.event_id,
+                        m.position,
+                        m.occurred_on,
+                        m.effective_known,
+                        m.announced_at,
+                    )
                 )
                 targets += [(m.imposer, t, m.measure_id) for t in dict.fromkeys(m.targets)]
             for f in rows.facts:
                 facts.append(
-                    (f.measure_id, f.kind, f.key, f.event_id, f.position, f.occurred_on,
-                     f.announced_at, f.state, f.rate_pct, f.ends_on,
-                     f.ends_on if f.kind == "suspension" else None, f.detail)
+                    (
+                        f.measure_id,
+                        f.kind,
+                        f.key,
+                        f.event_id,
+                        f.position,
+                        f.occurred_on,
+                        f.announced_at,
+                        f.state,
+                        f.rate_pct,
+                        f.ends_on,
+                        f.ends_on if f.kind == "suspension" else None,
+                        f.detail,
+                    )
                 )
                 keys.add((f.measure_id.hex, f.kind, f.key))
             if e.event_type == "opened":
@@ -147,7 +184,11 @@ class ReadModelView:
     def _apply_updates(self, c: Any, rows: Rows) -> None:
         if rows.retraction is not None:
             r = rows.retraction
-            for table, column in (("tl_measure_facts", "measure_id"), ("tl_measures", "measure_id"), ("tl_events", "stream_id")):
+            for table, column in (
+                ("tl_measure_facts", "measure_id"),
+                ("tl_measures", "measure_id"),
+                ("tl_events", "stream_id"),
+            ):
                 self._exec(
                     c,
                     f"UPDATE {table} SET retracted_at = ? WHERE {column} = ? AND event_id = ?"
@@ -168,16 +209,22 @@ class ReadModelView:
         with self._cursor(commit=True) as c:
             for table in TABLES:
                 self._exec(c, f"DROP TABLE IF EXISTS {table}")
-            self._exec(c, "DELETE FROM tracking WHERE application_name = ?", (self.application_name,))
+            self._exec(
+                c, "DELETE FROM tracking WHERE application_name = ?", (self.application_name,)
+            )
 
     # -- reading ---------------------------------------------------------------------
 
     def position_at(self, recorded_at: datetime) -> int:
         """The last position the ledger had recorded at `recorded_at` (0 before anything)."""
-        rows = self._select("SELECT MAX(position) AS p FROM tl_events WHERE recorded_at <= ?", (recorded_at,))
+        rows = self._select(
+            "SELECT MAX(position) AS p FROM tl_events WHERE recorded_at <= ?", (recorded_at,)
+        )
         return int(rows[0]["p"] or 0)
 
-    def measures_for(self, imposer: str, origin: str, known_at: datetime, position: int) -> list[MeasureRow]:
+    def measures_for(
+        self, imposer: str, origin: str, known_at: datetime, position: int
+    ) -> list[MeasureRow]:
         rows = self._select(
             "SELECT m.* FROM tl_measure_targets t JOIN tl_measures m ON m.measure_id = t.measure_id"
             " WHERE t.imposer = ? AND t.origin IN (?, '*') AND m.announced_at <= ?"
@@ -221,7 +268,8 @@ class ReadModelView:
             "  WHERE f.measure_id = k.measure_id AND f.kind = k.kind AND f.key = k.key"
             f"  AND f.occurred_on <= ? AND {_visible('f.')}"
             "  ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1)"
-            f" FROM tl_fact_keys k WHERE k.measure_id IN ({marks}) AND k.kind IN ({kinds}){key_filter})"
+            f" FROM tl_fact_keys k WHERE k.measure_id IN ({marks})"
+            f" AND k.kind IN ({kinds}){key_filter})"
             " UNION ALL"
             f" SELECT * FROM tl_measure_facts WHERE measure_id IN ({marks}) AND kind IN ({sparse})"
             f" AND {_visible('')} AND (kind = 'extension' OR occurred_on <= ?)"
@@ -249,7 +297,8 @@ class ReadModelView:
             "announced": "announced_at, position",
             "recorded": "position",
         }
-        where, params = ["1=1"], []
+        where: list[str] = ["1=1"]
+        params: list[Any] = []
         if stream_ids is not None:
             if not stream_ids:
                 return []
@@ -262,19 +311,23 @@ class ReadModelView:
             where.append("position <= ?")
             params.append(position)
         rows = self._select(
-            f"SELECT * FROM tl_events WHERE {' AND '.join(where)} ORDER BY {orderings[order]} LIMIT ?",
+            f"SELECT * FROM tl_events WHERE {' AND '.join(where)}"
+            f" ORDER BY {orderings[order]} LIMIT ?",
             [*params, limit],
         )
         return [self._event(r) for r in rows]
 
     def stream_kind(self, stream_id: UUID) -> str | None:
-        rows = self._select("SELECT stream_kind FROM tl_events WHERE stream_id = ? AND version = 1", (stream_id,))
+        rows = self._select(
+            "SELECT stream_kind FROM tl_events WHERE stream_id = ? AND version = 1", (stream_id,)
+        )
         return str(rows[0]["stream_kind"]) if rows else None
 
     def streams_between(self, imposer: str, origin: str) -> list[UUID]:
         """Measures of `imposer` on `origin` and negotiations with both as parties."""
         rows = self._select(
-            "SELECT measure_id AS s FROM tl_measure_targets WHERE imposer = ? AND origin IN (?, '*')"
+            "SELECT measure_id AS s FROM tl_measure_targets"
+            " WHERE imposer = ? AND origin IN (?, '*')"
             " UNION SELECT a.negotiation_id AS s FROM tl_negotiation_parties a"
             " JOIN tl_negotiation_parties b ON a.negotiation_id = b.negotiation_id"
             " WHERE a.party = ? AND b.party = ?",
@@ -284,7 +337,8 @@ class ReadModelView:
 
     def known_countries(self) -> set[str]:
         rows = self._select(
-            "SELECT imposer AS c FROM tl_measure_targets UNION SELECT origin FROM tl_measure_targets"
+            "SELECT imposer AS c FROM tl_measure_targets"
+            " UNION SELECT origin FROM tl_measure_targets"
             " UNION SELECT party FROM tl_negotiation_parties"
         )
         return {str(r["c"]) for r in rows}
@@ -293,12 +347,12 @@ class ReadModelView:
 
     @staticmethod
     def _date(value: Any) -> date:
-        return date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
+        return date.fromisoformat(value) if isinstance(value, str) else value
 
     @staticmethod
     def _instant(value: Any) -> datetime:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return moment.astimezone(UTC)  # type: ignore[no-any-return]
+        return moment.astimezone(UTC)
 
     def _measure(self, r: Any) -> MeasureRow:
         return MeasureRow(
@@ -379,7 +433,7 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.sql_create_statements += [SQL(s) for s in create_statements(POSTGRES)]  # type: ignore[arg-type]
+        self.sql_create_statements += [Composed([SQL(s)]) for s in create_statements(POSTGRES)]
 
     def _create_table(self, curs: Any) -> None:
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))

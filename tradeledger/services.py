@@ -1,0 +1,66 @@
+"""Wires the write side, the read models and the queries onto one configured store.
+
+The API, the CLI and the benchmarks all start here, so that a store is opened the same
+way everywhere: the Ledger on the configured backend, the read-model view beside it
+(the same SQLite file or PostgreSQL database; an in-memory SQLite database when the
+ledger itself is in memory), a Projector that keeps the view current, and the Queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from domain.ledger import Ledger
+from projections.projector import Projector
+from projections.queries import Queries
+from projections.views import PostgresReadModelView, ReadModelView, SQLiteReadModelView
+from tradeledger.config import StoreConfig, store_config
+from tradeledger.runtime import open_ledger
+
+
+@dataclass
+class Services:
+    """Everything a process needs to serve the ledger."""
+
+    config: StoreConfig
+    ledger: Ledger
+    view: ReadModelView
+    projector: Projector
+    queries: Queries
+
+    def close(self) -> None:
+        self.ledger.close()
+        close = getattr(self.view, "datastore", None)
+        if close is not None and self.config.backend == "popo":
+            close.close()
+
+
+def _view(ledger: Ledger, config: StoreConfig) -> ReadModelView:
+    if config.backend == "postgres":
+        return ledger.factory.tracking_recorder(PostgresReadModelView)  # type: ignore[return-value]
+    if config.backend == "sqlite":
+        return ledger.factory.tracking_recorder(SQLiteReadModelView)  # type: ignore[return-value]
+    memory = Environment(
+        "READMODEL",
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"},
+    )
+    factory = InfrastructureFactory.construct(memory)
+    return factory.tracking_recorder(SQLiteReadModelView)  # type: ignore[return-value]
+
+
+def open_services(
+    config: StoreConfig | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    batch_size: int = 2000,
+) -> Services:
+    """Open the configured store (TRADELEDGER_DATABASE_URL unless `config` is given)."""
+    config = config or store_config()
+    ledger = open_ledger(config)
+    view = _view(ledger, config)
+    projector = Projector(ledger, view, batch_size=batch_size)
+    return Services(config, ledger, view, projector, Queries(ledger, view, projector, clock))
