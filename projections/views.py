@@ -8,6 +8,7 @@ a crash loses nothing and repeats nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
@@ -29,9 +31,7 @@ from projections.facts import (
     Rows,
 )
 from projections.schema import POSTGRES, SQLITE, TABLES, Dialect, create_statements
-
-SCHEMA_LOCK_KEY = 7_471_020_250_001
-"""Advisory lock taken while creating the read-model tables (PostgreSQL)."""
+from tradeledger.store.postgres import SCHEMA_LOCK_KEY
 
 
 def _visible(alias: str) -> str:
@@ -436,7 +436,18 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
         self.sql_create_statements += [Composed([SQL(s)]) for s in create_statements(POSTGRES)]
 
     def _create_table(self, curs: Any) -> None:
+        # Serialise with every other process creating the schema (same key as the
+        # event store), then re-check what the library checked before the lock: another
+        # process may have created the tracking table meanwhile.
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
+        with (
+            contextlib.suppress(psycopg.errors.UndefinedTable),
+            curs.connection.transaction(),
+        ):
+            migration = self._max_tracking_id(self.table_migration_identifier, curs)
+            self.tracking_table_exists = True
+            self.tracking_migration_previous = migration
+            self.tracking_migration_current = migration
         super()._create_table(curs)
 
     @contextmanager

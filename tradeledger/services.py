@@ -8,6 +8,7 @@ ledger itself is in memory), a Projector that keeps the view current, and the Qu
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,13 +54,21 @@ def _view(ledger: Ledger, config: StoreConfig) -> ReadModelView:
     return factory.tracking_recorder(SQLiteReadModelView)  # type: ignore[return-value]
 
 
+BATCH_SIZE_VARIABLE = "TRADELEDGER_PROJECTION_BATCH"
+
+
 def open_services(
     config: StoreConfig | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    batch_size: int = 2000,
+    batch_size: int | None = None,
 ) -> Services:
-    """Open the configured store (TRADELEDGER_DATABASE_URL unless `config` is given)."""
+    """Open the configured store (TRADELEDGER_DATABASE_URL unless `config` is given).
+
+    The projector's batch size comes from TRADELEDGER_PROJECTION_BATCH (default 2000).
+    """
     config = config or store_config()
+    if batch_size is None:
+        batch_size = int(os.environ.get(BATCH_SIZE_VARIABLE, "") or 2000)
     ledger = open_ledger(config)
     view = _view(ledger, config)
     projector = Projector(ledger, view, batch_size=batch_size)
