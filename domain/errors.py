@@ -34,10 +34,14 @@ class StreamNotFound(DomainError):
 
     rule = "stream_not_found"
 
-    def __init__(self, stream_id: UUID, kind: str = "stream") -> None:
-        super().__init__(f"no {kind} with id {stream_id}")
+    def __init__(self, stream_id: UUID, kind: str = "stream", ref: str = "") -> None:
+        named = (
+            f"{ref!r} (id {stream_id})" if ref and ref != str(stream_id) else f"with id {stream_id}"
+        )
+        super().__init__(f"no {kind} {named}")
         self.stream_id = stream_id
         self.kind = kind
+        self.ref = ref
 
 
 class StreamAlreadyExists(DomainError):

@@ -231,7 +231,7 @@ class Queries:
         measure_id = self.resolve(MEASURE, measure)
         row = self.view.measure(measure_id, point.known_at, point.position)
         if row is None:
-            raise StreamNotFound(measure_id, "measure known at that point")
+            raise StreamNotFound(measure_id, "measure known at that point", str(measure))
         facts = self.view.facts_for([measure_id], None, point.on, point.known_at, point.position)
         return _measure_state(row, facts[measure_id], point)
 
@@ -274,7 +274,7 @@ class Queries:
         negotiation_id = self.resolve(NEGOTIATION, negotiation)
         rows = self.view.events(stream_ids=[negotiation_id], position=point.position)
         if not rows or rows[0]["stream_kind"] != NEGOTIATION:
-            raise StreamNotFound(negotiation_id, "negotiation")
+            raise StreamNotFound(negotiation_id, "negotiation", str(negotiation))
         versions = {r["version"] for r in rows}
         events = [
             e
@@ -284,7 +284,9 @@ class Queries:
             and (isinstance(e, Negotiation.RecordCorrected) or e.announced_at <= point.known_at)
         ]
         if not any(isinstance(e, Negotiation.Opened) for e in events):
-            raise StreamNotFound(negotiation_id, "negotiation known at that point")
+            raise StreamNotFound(
+                negotiation_id, "negotiation known at that point", str(negotiation)
+            )
         return NegotiationAnswer(point, fold_negotiation(negotiation_id, events, point.on))
 
     # -- timelines -------------------------------------------------------------------
@@ -319,7 +321,7 @@ class Queries:
             position=point.position,
         )
         if stream is not None and not rows:
-            raise StreamNotFound(stream_ids[0], kind)
+            raise StreamNotFound(stream_ids[0], kind, str(stream))
         return [
             TimelineEntry(**{k: r[k] for k in TimelineEntry.__dataclass_fields__}) for r in rows
         ]
