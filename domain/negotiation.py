@@ -22,6 +22,7 @@ from domain.events import Facts, LedgerAggregate, LedgerEvent, type_name
 class Status(StrEnum):
     """Where a negotiation stands. The last four are terminal."""
 
+    NOT_YET_OPENED = "not_yet_opened"
     EXPLORATORY = "exploratory"
     PRECONDITIONS = "preconditions_standoff"
     SCOPING = "scoping"
@@ -235,13 +236,15 @@ def fold_negotiation(
     ordered = _ordered(events)
     title, parties = "", cast(tuple[str, ...], ())
     fold = _Fold()
+    opened = True
     for event in ordered:
         if isinstance(event, Negotiation.Opened):
             title, parties = event.title, tuple(event.parties)
+            opened = event.occurred_on <= on
         if event.occurred_on > on:
             continue
         _apply(fold, event)
-    status = fold.status
+    status = fold.status if opened or fold.steps else Status.NOT_YET_OPENED
     if status is Status.TRUCE and fold.truce_ends_on is not None and on >= fold.truce_ends_on:
         status = Status.TRUCE_EXPIRED
     agreed = (Status.AGREEMENT_SIGNED, Status.FRAMEWORK, Status.IMPLEMENTING)

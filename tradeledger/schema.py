@@ -1103,7 +1103,8 @@ class NegotiationJointStatementIssued(NegotiationStepIn):
 
     type: Literal["joint_statement_issued"] = Field(description="A joint statement.")
     truce_ends_on: IsoDate | None = Field(
-        default=None, description="The day a truce agreed in the statement ends, if any."
+        default=None,
+        description="The first day a truce agreed here is no longer in force, if any.",
     )
 
 
@@ -1119,7 +1120,8 @@ class NegotiationFrameworkAgreed(NegotiationStepIn):
 
     type: Literal["framework_agreed"] = Field(description="A framework is agreed.")
     truce_ends_on: IsoDate | None = Field(
-        default=None, description="The day a truce agreed in the framework ends, if any."
+        default=None,
+        description="The first day a truce agreed here is no longer in force, if any.",
     )
 
 
@@ -1187,7 +1189,9 @@ class NegotiationTruceExtended(NegotiationStepIn):
     )
 
     type: Literal["truce_extended"] = Field(description="A truce is extended.")
-    truce_ends_on: IsoDate = Field(description="The new last day of the truce.")
+    truce_ends_on: IsoDate = Field(
+        description="The new end of the truce: the first day it is no longer in force."
+    )
 
 
 class NegotiationBreachAlleged(NegotiationStepIn):
