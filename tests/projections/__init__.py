@@ -1,0 +1,1 @@
+"""Tests of the read side: projections and the queries over them."""
