@@ -16,7 +16,7 @@ import importlib
 import json
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,29 +26,23 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import typer
-from eventsourcing.persistence import Notification, PersistenceError
+from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
-from domain.errors import DomainError, StreamNotFound
-from domain.events import LedgerEvent, type_name
+from domain.errors import DomainError, InvalidValue, StreamNotFound
 from domain.ledger import (
-    MEASURE,
-    NEGOTIATION,
     AppendChange,
     BatchItem,
     BatchItemError,
     ImposeMeasure,
-    Ledger,
-    stream_id_for_key,
 )
-from domain.measure import TariffMeasure
 from tradeledger.config import ConfigurationError, store_config
+from tradeledger.log import EventLog, LogEntry, LogFilter
 from tradeledger.runtime import open_ledger, store_location
 from tradeledger.schema import DATASET_LINE, describe_errors, to_batch_item
 from tradeledger.services import open_services
-from tradeledger.store import RecordTimeRecorder
 
-COMMAND_MODULES: tuple[str, ...] = ("tradeledger.audit", "tradeledger.dataset")
+COMMAND_MODULES: tuple[str, ...] = ("tradeledger.audit", "tradeledger.dataset", "tradeledger.serve")
 """Modules that add commands: each defines `register(app: typer.Typer) -> None`."""
 
 app = typer.Typer(
@@ -294,8 +288,9 @@ def events(
     recorded_at, when the store keeps record times).
     """
     with closing(open_ledger()) as ledger:
-        stream_id = _stream_id(ledger, stream) if stream is not None else None
-        rows = _log_rows(ledger, after, limit, stream_id)
+        log = EventLog(ledger)
+        where = LogFilter(stream_id=_stream_id(log, stream) if stream is not None else None)
+        rows = (LogRow.of(entry) for entry in log.entries(after, where, limit))
         if as_json:
             for row in rows:
                 typer.echo(json.dumps(row.as_json(), ensure_ascii=False))
@@ -317,6 +312,21 @@ class LogRow:
     effective_on: date | None
     announced_at: datetime
     recorded_at: datetime | None
+
+    @classmethod
+    def of(cls, entry: LogEntry) -> LogRow:
+        return cls(
+            position=entry.position,
+            stream_id=entry.stream_id,
+            kind=entry.kind,
+            key=entry.key,
+            version=entry.version,
+            type=entry.type,
+            event_id=entry.event_id,
+            effective_on=entry.effective_on,
+            announced_at=entry.announced_at,
+            recorded_at=entry.recorded_at,
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -347,89 +357,12 @@ class LogRow:
         return row
 
 
-_PAGE = 500
-
-
-def _log_rows(
-    ledger: Ledger, after: int, limit: int | None, stream_id: UUID | None
-) -> Iterator[LogRow]:
-    keys: dict[UUID, str] = {}
-    listed = 0
-    for notification, recorded_at in _notifications(ledger, after):
-        if limit is not None and listed >= limit:
-            return
-        if stream_id is not None and notification.originator_id != stream_id:
-            continue
-        event = ledger.mapper.to_domain_event(notification)
-        assert isinstance(event, LedgerEvent)
-        originator_id = UUID(str(notification.originator_id))
-        if originator_id not in keys:
-            keys[originator_id] = _stream_key(ledger, originator_id, event)
-        listed += 1
-        yield LogRow(
-            position=notification.id,
-            stream_id=originator_id,
-            kind=MEASURE if isinstance(event, TariffMeasure.Event) else NEGOTIATION,
-            key=keys[originator_id],
-            version=notification.originator_version,
-            type=type_name(type(event)),
-            event_id=event.event_id,
-            effective_on=event.effective_on,
-            announced_at=event.announced_at,
-            recorded_at=recorded_at,
-        )
-
-
-def _notifications(ledger: Ledger, after: int) -> Iterator[tuple[Notification, datetime | None]]:
-    """The global log after position `after`, page by page, with record times if kept."""
-    recorder = ledger.recorder
-    position = after
-    while True:
-        page: Sequence[Notification]
-        if isinstance(recorder, RecordTimeRecorder):
-            timed = recorder.select_notifications_with_record_time(
-                position, _PAGE, inclusive_of_start=False
-            )
-            page = timed
-            yield from ((n, n.recorded_at) for n in timed)
-        else:
-            page = recorder.select_notifications(position, _PAGE, inclusive_of_start=False)
-            yield from ((n, None) for n in page)
-        if len(page) < _PAGE:
-            return
-        position = page[-1].id
-
-
-def _stream_key(ledger: Ledger, stream_id: UUID, event: LedgerEvent) -> str:
-    """The key the stream was created with (its first event holds it)."""
-    if event.originator_version == 1:
-        return str(getattr(event, "key", ""))
-    first = ledger.recorder.select_events(stream_id, lte=1)
-    created = ledger.mapper.to_domain_event(first[0]) if first else None
-    return str(getattr(created, "key", ""))
-
-
-def _stream_id(ledger: Ledger, ref: str) -> UUID:
+def _stream_id(log: EventLog, ref: str) -> UUID:
     """The stream `--stream` names: a UUID, or a key of exactly one measure or negotiation."""
     try:
-        stream_id = UUID(ref.strip())
-    except ValueError:
-        key = ref.strip().lower()
-        found = [
-            stream_id_for_key(kind, key)
-            for kind in (MEASURE, NEGOTIATION)
-            if ledger.stream_exists(stream_id_for_key(kind, key))
-        ]
-        if not found:
-            raise InputError(f"--stream: no measure or negotiation has the key {key!r}") from None
-        if len(found) > 1:
-            raise InputError(
-                f"--stream: {key!r} is the key of a measure and of a negotiation; give the UUID"
-            ) from None
-        return found[0]
-    if not ledger.stream_exists(stream_id):
-        raise InputError(f"--stream: no stream has the id {stream_id}")
-    return stream_id
+        return log.resolve_stream(ref)
+    except InvalidValue as error:
+        raise InputError(f"--stream: {error.message.removeprefix('stream: ')}") from None
 
 
 def _instant(value: datetime) -> str:

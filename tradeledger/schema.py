@@ -1600,12 +1600,46 @@ DATASET_LINE: TypeAdapter[DatasetLine] = TypeAdapter(DatasetLine)
 """Validates one dataset line (a dict from JSON, or a JSON string with validate_json)."""
 
 
+MAX_RATE_PCT = Decimal(1_000_000)
+"""No plausible rate (or number of points) in percent is higher; a bigger number is a typo."""
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL (PostgreSQL text cannot hold it) and lone surrogates (not encodable as UTF-8)."""
+
+
+def check_recordable(value: object, path: str = "body") -> None:
+    """Refuse what the store would take but never give back in one piece.
+
+    A NUL character or a lone surrogate would be recorded (event state is bytes) and then
+    make every projection, and so every read, fail; a rate like 1E+999999 would be
+    recorded and make every answer mentioning it take minutes to print. Both are refused
+    here, before anything is written, naming the field.
+    """
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            raise InvalidValue(path, "text must not hold NUL characters or lone surrogates")
+    elif isinstance(value, Decimal):
+        if value > MAX_RATE_PCT:
+            raise InvalidValue(path, f"{value} is not a plausible rate (at most {MAX_RATE_PCT})")
+    elif isinstance(value, BaseModel):
+        for name, item in value:
+            check_recordable(item, f"{path}.{name}" if path else name)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_recordable(key, path)
+            check_recordable(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_recordable(item, f"{path}.{index}" if path else str(index))
+
+
 def to_batch_item(line: DatasetLine) -> BatchItem:
     """The `Ledger.append_batch` item for a validated line.
 
     A creating line (imposed, opened) takes its key from the line's stream when it names
     the stream by key and gives none itself.
     """
+    check_recordable(line, "")
     stream_id = line.stream_id
     if isinstance(line, MeasureImposed | NegotiationOpened):
         if line.key is None and line.stream_key is not None:

@@ -1,0 +1,291 @@
+"""Every dependency a route may declare, as an `Annotated[..., Depends(...)]` alias.
+
+Routes name what they need (`ledger: LedgerDep`, `point: PointQuery`, `_: Writer`)
+and never reach into `app.state`, a recorder or SQL themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Header, Path, Query, Request
+from pydantic import TypeAdapter, ValidationError
+
+from api.security import Principal, require_read, require_write
+from api.settings import Settings
+from domain.errors import InvalidValue, UnknownEventType
+from domain.idempotency import IdempotencyClaim, check_key
+from domain.ledger import MEASURE, NEGOTIATION, Ledger, stream_id_for_key
+from domain.values import end_of_day, utc_instant
+from projections.queries import Queries
+from tradeledger.log import EventLog, LogBell, LogFilter, parse_event_types
+from tradeledger.render import parse_point
+from tradeledger.schema import StreamRef
+from tradeledger.services import Services
+
+# -- composition ------------------------------------------------------------------------
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_event_log(request: Request) -> EventLog:
+    log: EventLog = request.app.state.event_log
+    return log
+
+
+def get_log_bell(request: Request) -> LogBell:
+    bell: LogBell = request.app.state.log_bell
+    return bell
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EventLogDep = Annotated[EventLog, Depends(get_event_log)]
+LogBellDep = Annotated[LogBell, Depends(get_log_bell)]
+
+
+def get_ledger(services: ServicesDep) -> Ledger:
+    return services.ledger
+
+
+def get_queries(services: ServicesDep) -> Queries:
+    return services.queries
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+QueriesDep = Annotated[Queries, Depends(get_queries)]
+
+# -- who is asking ----------------------------------------------------------------------
+
+Reader = Annotated[Principal, Depends(require_read)]
+"""Any role; anonymous callers too when reads are public."""
+
+Writer = Annotated[Principal, Depends(require_write)]
+"""Writers and admins."""
+
+# -- streams named in the path ----------------------------------------------------------
+
+_STREAM_REF: TypeAdapter[str] = TypeAdapter(StreamRef)
+
+StreamRefPath = Annotated[
+    str,
+    Path(
+        alias="id",
+        description="The stream: its UUID, or its key (case-insensitive).",
+        examples=["us-cn-fentanyl"],
+        min_length=1,
+        max_length=100,
+    ),
+]
+
+
+def stream_id_of(kind: str, ref: str, field: str = "id") -> UUID:
+    """The id of the stream of `kind` that `ref` names: its UUID, or its key."""
+    try:
+        normalised = _STREAM_REF.validate_python(ref)
+    except ValidationError:
+        raise InvalidValue(
+            field, f"{ref!r} is neither a UUID nor a key (letters, digits, '.', '_', '-')"
+        ) from None
+    try:
+        return UUID(normalised)
+    except ValueError:
+        return stream_id_for_key(kind, normalised)
+
+
+def measure_id(ref: StreamRefPath) -> UUID:
+    return stream_id_of(MEASURE, ref)
+
+
+def negotiation_id(ref: StreamRefPath) -> UUID:
+    return stream_id_of(NEGOTIATION, ref)
+
+
+MeasureId = Annotated[UUID, Depends(measure_id)]
+NegotiationId = Annotated[UUID, Depends(negotiation_id)]
+
+# -- the three time axes ----------------------------------------------------------------
+
+_POINT_TEXT = (
+    "A date (YYYY-MM-DD) or an instant with a zone (2025-04-10T12:00:00Z); "
+    "a time without a zone is refused."
+)
+
+
+@dataclass(frozen=True)
+class Point:
+    """(on, known_at, recorded_at) as a query asked for them; None means the default (now)."""
+
+    on: date | None = None
+    known_at: date | datetime | None = None
+    recorded_at: date | datetime | None = None
+
+    def astuple(self) -> tuple[date | None, date | datetime | None, date | datetime | None]:
+        return (self.on, self.known_at, self.recorded_at)
+
+    def or_else(self, first: Point) -> Point:
+        """This point, each axis not given taken from `first` (the second point of a diff)."""
+        return Point(
+            self.on if self.on is not None else first.on,
+            self.known_at if self.known_at is not None else first.known_at,
+            self.recorded_at if self.recorded_at is not None else first.recorded_at,
+        )
+
+
+def _day(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    value = parse_point(text, field)
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _instant(text: str | None, field: str) -> date | datetime | None:
+    if text is None:
+        return None
+    value = parse_point(text, field)
+    try:
+        # What the queries will compute (a date means the end of that day, in UTC),
+        # done here so that the first or last representable day is refused, not a 500.
+        utc_instant(value, field) if isinstance(value, datetime) else end_of_day(value)
+    except OverflowError:
+        raise InvalidValue(field, f"{text!r} is out of the supported range") from None
+    return value
+
+
+def point(
+    on: Annotated[
+        str | None, Query(description="The effective day (default today). " + _POINT_TEXT)
+    ] = None,
+    known_at: Annotated[
+        str | None,
+        Query(
+            description="What had been announced by then (a date means the end of that day; "
+            "default now). " + _POINT_TEXT
+        ),
+    ] = None,
+    recorded_at: Annotated[
+        str | None,
+        Query(description="What this ledger held then (default now). " + _POINT_TEXT),
+    ] = None,
+) -> Point:
+    return Point(
+        _day(on, "on"), _instant(known_at, "known_at"), _instant(recorded_at, "recorded_at")
+    )
+
+
+def second_point(
+    on2: Annotated[str | None, Query(description="The second point's `on` (default `on`).")] = None,
+    known_at2: Annotated[
+        str | None, Query(description="The second point's `known_at` (default `known_at`).")
+    ] = None,
+    recorded_at2: Annotated[
+        str | None, Query(description="The second point's `recorded_at` (default `recorded_at`).")
+    ] = None,
+) -> Point:
+    return Point(
+        _day(on2, "on2"), _instant(known_at2, "known_at2"), _instant(recorded_at2, "recorded_at2")
+    )
+
+
+PointQuery = Annotated[Point, Depends(point)]
+SecondPointQuery = Annotated[Point, Depends(second_point)]
+
+# -- optimistic concurrency and idempotency ---------------------------------------------
+
+_ETAG = re.compile(r'\s*"(\d{1,18})"\s*')
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The stream version the write was decided on, as an entity tag: "3". '
+            "A stale version answers 409 with the current one.",
+            examples=['"3"'],
+        ),
+    ] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG.fullmatch(if_match)
+    if match is None:
+        raise InvalidValue("If-Match", 'give the stream version as an entity tag, e.g. "3"')
+    return int(match.group(1))
+
+
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+
+async def idempotency_claim(
+    request: Request,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Makes the write safe to retry: a retry with the same key and the "
+            "same request returns the first response and records nothing. The same key with "
+            "a different request answers 422. 1 to 255 visible ASCII characters.",
+            examples=["3f0c2b0e-2d6a-4c1e-9a55-7d8d2b7c9e10"],
+        ),
+    ] = None,
+) -> IdempotencyClaim | None:
+    """The request's claim on its key: the key and a digest of method, path, If-Match, body."""
+    if key is None:
+        return None
+    check_key(key)
+    digest = hashlib.sha256()
+    for part in (request.method, request.url.path, request.headers.get("if-match", "")):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\n")
+    digest.update(await request.body())
+    return IdempotencyClaim(key, digest.hexdigest())
+
+
+Claim = Annotated[IdempotencyClaim | None, Depends(idempotency_claim)]
+
+# -- the event log ----------------------------------------------------------------------
+
+
+def log_filter(
+    log: EventLogDep,
+    event_type: Annotated[
+        list[str] | None,
+        Query(
+            alias="type",
+            description="Only these event types (repeat the parameter for several): "
+            "'tradeledger.measure.rate_changed', 'measure.rate_changed' or 'rate_changed' "
+            "(either kind).",
+        ),
+    ] = None,
+    stream: Annotated[
+        str | None,
+        Query(
+            description="Only this stream: its UUID, or the key of a measure or negotiation.",
+            max_length=100,
+        ),
+    ] = None,
+) -> LogFilter:
+    try:
+        event_types = parse_event_types(event_type or ())
+    except UnknownEventType as error:
+        raise InvalidValue("type", error.message) from None
+    return LogFilter(
+        event_types=event_types,
+        stream_id=log.resolve_stream(stream) if stream is not None else None,
+    )
+
+
+LogFilterQuery = Annotated[LogFilter, Depends(log_filter)]

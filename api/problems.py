@@ -1,0 +1,331 @@
+"""Every error as RFC 9457 problem details (`application/problem+json`), from one table.
+
+Domain errors carry a stable `rule`; the table below maps each kind to an HTTP status
+(409 when the request conflicts with what is recorded, 422 when its values are wrong,
+404 when the stream in the path does not exist). FastAPI's own errors (404, 405, request
+validation) and unexpected exceptions get the same shape, so a client parses one format.
+Nothing here ever puts a stack trace or an exception's text from deep inside into a
+response: unexpected errors are logged server-side and answered with a generic 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from eventsourcing.persistence import PersistenceError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.security import NotAuthenticated, NotPermitted
+from domain.errors import (
+    DomainError,
+    DuplicateEventId,
+    InvalidMeasureChange,
+    InvalidTransition,
+    InvalidValue,
+    StreamAlreadyExists,
+    StreamNotFound,
+    UnknownEventReference,
+    UnknownEventType,
+    VersionConflict,
+    WrongStreamKind,
+)
+from domain.idempotency import IdempotencyKeyReused
+from domain.ledger import BatchItemError
+from tradeledger.schema import measure_event_types, negotiation_event_types
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPES = "https://tradeledger.example/problems/"
+
+DOMAIN_ERROR_STATUS: Sequence[tuple[type[DomainError], HTTPStatus]] = (
+    (VersionConflict, HTTPStatus.CONFLICT),
+    (StreamAlreadyExists, HTTPStatus.CONFLICT),
+    (DuplicateEventId, HTTPStatus.CONFLICT),
+    (InvalidTransition, HTTPStatus.CONFLICT),
+    (InvalidMeasureChange, HTTPStatus.CONFLICT),
+    (StreamNotFound, HTTPStatus.NOT_FOUND),
+    (WrongStreamKind, HTTPStatus.NOT_FOUND),
+    (UnknownEventReference, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (UnknownEventType, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (InvalidValue, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (IdempotencyKeyReused, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (DomainError, HTTPStatus.UNPROCESSABLE_ENTITY),
+)
+"""The status of each kind of domain error: the first matching row wins."""
+
+
+class FieldError(BaseModel):
+    """One invalid input: where it is (`body.events.0.rate_pct`, `query.on`) and why."""
+
+    field: str = Field(examples=["body.events.0.rate_pct"])
+    message: str = Field(examples=["Input should be greater than or equal to 0"])
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `rule` names the broken rule of the ledger, if one was."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": f"{PROBLEM_TYPES}version-conflict",
+                    "title": "Version conflict",
+                    "status": 409,
+                    "detail": "stream 3f1c... is at version 4, not 3",
+                    "instance": "/v1/measures/us-cn-fentanyl/events",
+                    "rule": "version_conflict",
+                    "expected_version": 3,
+                    "current_version": 4,
+                }
+            ]
+        },
+    )
+
+    type: str = Field(description="A URI naming the kind of problem ('about:blank': see status).")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong with this request.")
+    instance: str = Field(description="The request path.")
+    rule: str | None = Field(default=None, description="The ledger rule broken, if any.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="Each invalid input, for validation problems."
+    )
+    current_version: int | None = Field(
+        default=None, description="Version conflicts: the stream's version now."
+    )
+    expected_version: int | None = Field(
+        default=None, description="Version conflicts: the version the request expected."
+    )
+
+
+def problem(
+    status: int,
+    detail: str,
+    instance: str,
+    *,
+    rule: str | None = None,
+    title: str | None = None,
+    errors: Sequence[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+    **members: Any,
+) -> JSONResponse:
+    """A problem+json response; `rule` gives the type URI and title, else the status does."""
+    body = Problem(
+        type=f"{PROBLEM_TYPES}{rule.replace('_', '-')}" if rule else "about:blank",
+        title=title or (rule.replace("_", " ").capitalize() if rule else _phrase(status)),
+        status=status,
+        detail=detail,
+        instance=instance,
+        rule=rule,
+        errors=list(errors) or None,
+        **members,
+    )
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=PROBLEM_JSON,
+    )
+
+
+def status_of(error: DomainError) -> HTTPStatus:
+    return next(status for kind, status in DOMAIN_ERROR_STATUS if isinstance(error, kind))
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+# -- handlers ---------------------------------------------------------------------------
+
+
+def domain_error_response(request: Request, error: DomainError) -> JSONResponse:
+    """The problem for a broken rule; a batch item's error keeps its own rule and status."""
+    cause = error.error if isinstance(error, BatchItemError) else error
+    members: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(error, BatchItemError):
+        members["index"] = error.index
+    if isinstance(cause, VersionConflict):
+        members["current_version"] = cause.current_version
+        members["expected_version"] = cause.expected_version
+        headers["ETag"] = f'"{cause.current_version}"'
+    errors: list[FieldError] = []
+    if isinstance(cause, InvalidValue):
+        field = _where(request, cause.field)
+        if isinstance(error, BatchItemError):
+            field = f"body.events.{error.index}.{cause.field}"
+        errors.append(FieldError(field=field, message=cause.message.split(": ", 1)[-1]))
+    return problem(
+        status_of(cause),
+        error.message,
+        request.url.path,
+        rule=cause.rule,
+        errors=errors,
+        headers=headers,
+        **members,
+    )
+
+
+def _where(request: Request, name: str) -> str:
+    """Where a value named by the domain came from: a path, query or header parameter."""
+    if name in request.path_params:
+        return f"path.{name}"
+    if name in request.query_params:
+        return f"query.{name}"
+    if name.lower() in request.headers:
+        return f"header.{name}"
+    return name
+
+
+_TAGS = frozenset({"event", "batch"}) | measure_event_types() | negotiation_event_types()
+"""Union tags pydantic puts into error locations; readers want field paths."""
+
+
+def field_path(loc: Sequence[int | str], error_type: str) -> str:
+    """`("body", "batch", "events", 0, "rate_changed", "rate_pct")` -> `body.events.0.rate_pct`."""
+    kept: list[str] = []
+    previous_was_tag = False
+    for index, part in enumerate(loc):
+        after_container = index > 0 and (
+            loc[index - 1] == "body" or isinstance(loc[index - 1], int) or previous_was_tag
+        )
+        previous_was_tag = isinstance(part, str) and part in _TAGS and after_container
+        if not previous_was_tag:
+            kept.append(str(part))
+    if error_type in ("union_tag_invalid", "union_tag_not_found") and kept[-1:] != ["type"]:
+        kept.append("type")
+    return ".".join(kept)
+
+
+def validation_errors(errors: Sequence[Any]) -> list[FieldError]:
+    described = []
+    for error in errors:
+        message = str(error.get("msg", "invalid"))
+        context = error.get("ctx") or {}
+        if error.get("type") == "json_invalid" and "error" in context:
+            message = f"{message}: {context['error']}"
+        described.append(
+            FieldError(
+                field=field_path(tuple(error.get("loc", ())), str(error.get("type"))),
+                message=message,
+            )
+        )
+    return described
+
+
+async def _on_domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    return domain_error_response(request, error)
+
+
+async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = validation_errors(error.errors())
+    summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:3])
+    if len(errors) > 3:
+        summary += f"; and {len(errors) - 3} more"
+    return problem(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        summary or "the request is not valid",
+        request.url.path,
+        rule="invalid_request",
+        title="Invalid request",
+        errors=errors,
+    )
+
+
+async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    detail = error.detail if isinstance(error.detail, str) else _phrase(error.status_code)
+    return problem(error.status_code, detail, request.url.path, headers=error.headers)
+
+
+async def _on_not_authenticated(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, NotAuthenticated)
+    return problem(
+        HTTPStatus.UNAUTHORIZED,
+        error.detail,
+        request.url.path,
+        headers={"WWW-Authenticate": error.challenge},
+    )
+
+
+async def _on_not_permitted(request: Request, error: Exception) -> JSONResponse:
+    return problem(HTTPStatus.FORBIDDEN, str(error), request.url.path)
+
+
+async def _on_overflow(request: Request, error: Exception) -> JSONResponse:
+    # Date arithmetic on the first or last representable instant (an announced_at of
+    # 0001-01-01T00:00:00+14:00 has no UTC equivalent): the input, not the server, is wrong.
+    logger.warning("out-of-range value on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "a date or time is out of the supported range (years 1 to 9999, in UTC)",
+        request.url.path,
+        rule="invalid_value",
+    )
+
+
+async def _on_store_error(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("the store failed on %s %s", request.method, request.url.path)
+    return problem(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "the store is unavailable; try again later",
+        request.url.path,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "an unexpected error occurred; it has been logged",
+        request.url.path,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error of `app` with problem details."""
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(NotAuthenticated, _on_not_authenticated)
+    app.add_exception_handler(NotPermitted, _on_not_permitted)
+    app.add_exception_handler(PersistenceError, _on_store_error)
+    app.add_exception_handler(OverflowError, _on_overflow)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+# -- OpenAPI ----------------------------------------------------------------------------
+
+_DESCRIPTIONS: Mapping[int, str] = {
+    400: "The request cannot be parsed (a body that is not UTF-8 JSON text, a Content-Length "
+    "that is not a number).",
+    401: "No API key, or an unknown one (see WWW-Authenticate).",
+    403: "The key's role may not do this (auditors never write).",
+    404: "No stream with this id or key.",
+    409: "The request conflicts with what is recorded (version, existing stream, a rule of "
+    "the domain); nothing was written.",
+    413: "The request body is over the configured limit.",
+    422: "Invalid input (each field named in `errors`) or a value the ledger refuses; "
+    "nothing was written.",
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problems a route can answer (as problem+json)."""
+    return {status: {"model": Problem, "description": _DESCRIPTIONS[status]} for status in statuses}

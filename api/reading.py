@@ -1,0 +1,229 @@
+"""Routes that answer questions about any point in time, on the three axes.
+
+Each takes `on` (the effective day), `known_at` (what had been announced by then) and
+`recorded_at` (what this ledger held then), each a date or an instant with a zone,
+defaulting to today/now; the answer says which point it is for and the log position
+it stands on. Answers come from the read models (projections.queries), never from a
+replay of the write side.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+
+from api.dependencies import (
+    LedgerDep,
+    MeasureId,
+    NegotiationId,
+    PointQuery,
+    QueriesDep,
+    Reader,
+    SecondPointQuery,
+    stream_id_of,
+)
+from api.models import (
+    DiffPublic,
+    DutyPublic,
+    MeasurePublic,
+    NegotiationPublic,
+    SchedulePublic,
+    SchemasPublic,
+    TimelinePublic,
+)
+from api.problems import documented
+from domain.errors import InvalidValue
+from domain.ledger import MEASURE, NEGOTIATION
+from projections import diff as differ
+from tradeledger.log import full_type
+from tradeledger.schema import (
+    MEASURE_EVENT_MODELS,
+    NEGOTIATION_EVENT_MODELS,
+    EventIn,
+    dataset_json_schema,
+)
+
+router = APIRouter(prefix="/v1", tags=["reading"])
+
+_READ = documented(401, 403, 422)
+_READ_STREAM = documented(401, 403, 404, 422)
+_VERSIONED = {
+    200: {
+        "description": "The state at the point asked for.",
+        "headers": {
+            "ETag": {
+                "description": 'The stream\'s current version ("3"), for If-Match on a '
+                "later write; absent when `recorded_at` asks about the past.",
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    **_READ_STREAM,
+}
+
+Order = Literal["effective", "announced", "recorded"]
+
+
+@router.get("/duty", responses=_READ, summary="The duty on a product")
+def duty(
+    _: Reader,
+    queries: QueriesDep,
+    point: PointQuery,
+    importer: Annotated[str, Query(description="The importing country.", examples=["US"])],
+    origin: Annotated[str, Query(description="The country of origin.", examples=["CN"])],
+    hs: Annotated[
+        str, Query(description="The HS/HTS code, dots allowed.", examples=["9503.00.0090"])
+    ],
+) -> DutyPublic:
+    """The additional duty (not MFN) `importer` charged on `hs` from `origin` on day `on`,
+    as known at `known_at` and as this ledger recorded it at `recorded_at`.
+
+    Lists each measure applied with its rate and the events that established it, and each
+    measure that did not apply with the reason (excluded, displaced, suspended until...).
+    """
+    return DutyPublic.of(queries.duty_on(importer, origin, hs, *point.astuple()))
+
+
+@router.get("/measures/{id}", responses=_VERSIONED, summary="A measure's state")
+def measure(
+    _: Reader,
+    ledger: LedgerDep,
+    queries: QueriesDep,
+    measure_id: MeasureId,
+    point: PointQuery,
+    response: Response,
+) -> MeasurePublic:
+    """A measure on day `on`: whether it is in force, its rates, scope, exclusions,
+    suspensions and precedence rules, each with the event behind it."""
+    _version_tag(response, ledger.current_version(measure_id), point.recorded_at)
+    return MeasurePublic.of(queries.measure_state(measure_id, *point.astuple()))
+
+
+@router.get("/negotiations/{id}", responses=_VERSIONED, summary="A negotiation's state")
+def negotiation(
+    _: Reader,
+    ledger: LedgerDep,
+    queries: QueriesDep,
+    negotiation_id: NegotiationId,
+    point: PointQuery,
+    response: Response,
+) -> NegotiationPublic:
+    """A negotiation on day `on`: its status and the step that set it, open preconditions,
+    the last round, proposals on the table, agreements, truce and threats."""
+    _version_tag(response, ledger.current_version(negotiation_id), point.recorded_at)
+    return NegotiationPublic.of(queries.negotiation_state(negotiation_id, *point.astuple()))
+
+
+def _version_tag(response: Response, version: int, recorded_at: object) -> None:
+    # Read before the state is computed, so a concurrent write can only make the tag
+    # older than what the body shows: a write based on it then fails safely (409).
+    if version and recorded_at is None:
+        response.headers["ETag"] = f'"{version}"'
+
+
+@router.get("/schedules/{imposer}", responses=_READ, summary="An imposer's schedule")
+def schedule(
+    _: Reader,
+    queries: QueriesDep,
+    imposer: Annotated[
+        str, Path(description="The imposing country.", max_length=10, examples=["US"])
+    ],
+    origin: Annotated[str, Query(description="The country of origin.", examples=["CN"])],
+    point: PointQuery,
+) -> SchedulePublic:
+    """Every measure of `imposer` that targets `origin` (or every origin), and its state
+    on day `on`; measures in force first."""
+    return SchedulePublic.of(queries.schedule(imposer, origin, *point.astuple()))
+
+
+@router.get("/measures/{id}/timeline", responses=_READ_STREAM, summary="A measure's timeline")
+def measure_timeline(
+    _: Reader,
+    queries: QueriesDep,
+    measure_id: MeasureId,
+    point: PointQuery,
+    order: Annotated[Order, Query(description="Which date orders the events.")] = "effective",
+) -> TimelinePublic:
+    """The measure's events with their three dates (effective, announced, recorded),
+    ordered by one of them; `known_at` and `recorded_at` limit what is shown."""
+    entries = queries.timeline(
+        measure_id,
+        kind=MEASURE,
+        order=order,
+        known_at=point.known_at,
+        recorded_at=point.recorded_at,
+    )
+    return TimelinePublic.of(measure_id, MEASURE, order, entries)
+
+
+@router.get(
+    "/negotiations/{id}/timeline", responses=_READ_STREAM, summary="A negotiation's timeline"
+)
+def negotiation_timeline(
+    _: Reader,
+    queries: QueriesDep,
+    negotiation_id: NegotiationId,
+    point: PointQuery,
+    order: Annotated[Order, Query(description="Which date orders the events.")] = "effective",
+) -> TimelinePublic:
+    """The negotiation's steps with their three dates, ordered by one of them."""
+    entries = queries.timeline(
+        negotiation_id,
+        kind=NEGOTIATION,
+        order=order,
+        known_at=point.known_at,
+        recorded_at=point.recorded_at,
+    )
+    return TimelinePublic.of(negotiation_id, NEGOTIATION, order, entries)
+
+
+@router.get("/diff", responses=_READ_STREAM, summary="What changed between two points")
+def diff(
+    _: Reader,
+    queries: QueriesDep,
+    first: PointQuery,
+    second: SecondPointQuery,
+    importer: Annotated[str | None, Query(description="Duty question: importer.")] = None,
+    origin: Annotated[str | None, Query(description="Duty question: origin.")] = None,
+    hs: Annotated[str | None, Query(description="Duty question: HS code.")] = None,
+    measure: Annotated[str | None, Query(description="A measure (key or UUID).")] = None,
+    negotiation: Annotated[str | None, Query(description="A negotiation (key or UUID).")] = None,
+) -> DiffPublic:
+    """Compare a duty question (`importer`, `origin`, `hs`), a `measure` or a `negotiation`
+    at two points: (`on`, `known_at`, `recorded_at`) and (`on2`, `known_at2`,
+    `recorded_at2`), each second value defaulting to the first. Each change shows old ->
+    new, the events that caused it and those no longer relied on.
+    """
+    before, after = first.astuple(), second.or_else(first).astuple()
+    if importer and origin and hs:
+        return DiffPublic.of(differ.duty_diff(queries, importer, origin, hs, before, after))
+    if measure:
+        measure_id = str(stream_id_of(MEASURE, measure, "measure"))
+        return DiffPublic.of(differ.measure_diff(queries, measure_id, before, after))
+    if negotiation:
+        negotiation_id = str(stream_id_of(NEGOTIATION, negotiation, "negotiation"))
+        return DiffPublic.of(differ.negotiation_diff(queries, negotiation_id, before, after))
+    raise InvalidValue(
+        "diff", "give importer, origin and hs; or measure; or negotiation (one subject)"
+    )
+
+
+def _schema(model: type[EventIn]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
+@router.get("/schemas", summary="The event schemas")
+def schemas() -> SchemasPublic:
+    """The JSON Schema of every event type a client can send, by CloudEvents type, and of
+    one line of a dataset file. Public, like /openapi.json."""
+    events = {full_type(MEASURE, _type(model)): _schema(model) for model in MEASURE_EVENT_MODELS}
+    events |= {
+        full_type(NEGOTIATION, _type(model)): _schema(model) for model in NEGOTIATION_EVENT_MODELS
+    }
+    return SchemasPublic(events=events, dataset_line=dataset_json_schema())
+
+
+def _type(model: type[EventIn]) -> str:
+    annotation = model.model_fields["type"].annotation
+    return str(getattr(annotation, "__args__", ("",))[0])

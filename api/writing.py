@@ -1,0 +1,194 @@
+"""Routes that record events: create a measure or a negotiation, append to one.
+
+Each route hands the validated body to the Ledger, which checks every rule and writes
+all of a request's events in one transaction, or nothing. Optimistic concurrency with
+`If-Match` (or `expected_version` in a batch); idempotent retries with `Idempotency-Key`
+(see domain.idempotency); the new version comes back as the `ETag`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from api.dependencies import (
+    Claim,
+    ExpectedVersion,
+    LedgerDep,
+    MeasureId,
+    NegotiationId,
+    Writer,
+)
+from api.models import (
+    MeasureBatchCreate,
+    MeasureCreate,
+    MeasureEventsCreate,
+    NegotiationBatchCreate,
+    NegotiationCreate,
+    NegotiationEventsCreate,
+    WrittenPublic,
+)
+from api.problems import documented
+from domain.errors import InvalidValue
+from domain.ledger import MEASURE, NEGOTIATION, Written
+from tradeledger.schema import MeasureChangeIn, NegotiationStepIn, check_recordable
+
+router = APIRouter(prefix="/v1", tags=["writing"])
+
+_WRITTEN_HEADERS: dict[str, Any] = {
+    "ETag": {
+        "description": 'The stream\'s version after the write: "3".',
+        "schema": {"type": "string"},
+    },
+    "Idempotent-Replayed": {
+        "description": "'true' when an Idempotency-Key showed the request was already "
+        "done: this is the first response, and nothing was recorded again.",
+        "schema": {"type": "string"},
+    },
+}
+_CREATED = {
+    201: {
+        "description": "The stream was created (see Location).",
+        "headers": {
+            **_WRITTEN_HEADERS,
+            "Location": {"description": "The new stream.", "schema": {"type": "string"}},
+        },
+    },
+    **documented(400, 401, 403, 409, 413, 422),
+}
+_APPENDED = {
+    201: {"description": "The events were recorded.", "headers": _WRITTEN_HEADERS},
+    **documented(400, 401, 403, 404, 409, 413, 422),
+}
+
+
+def _answer(response: Response, written: Written) -> WrittenPublic:
+    response.headers["ETag"] = f'"{written.version}"'
+    if written.created:
+        plural = "measures" if written.kind == MEASURE else "negotiations"
+        response.headers["Location"] = f"/v1/{plural}/{written.stream_id}"
+    if written.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return WrittenPublic.of(written)
+
+
+def _expected(in_body: int | None, in_header: int | None) -> int | None:
+    if in_body is not None and in_header is not None and in_body != in_header:
+        raise InvalidValue(
+            "expected_version", f"is {in_body} but If-Match says {in_header}; give one of them"
+        )
+    return in_body if in_body is not None else in_header
+
+
+@router.post(
+    "/measures", status_code=status.HTTP_201_CREATED, responses=_CREATED, summary="Create a measure"
+)
+def create_measure(
+    _: Writer,
+    body: MeasureCreate,
+    ledger: LedgerDep,
+    claim: Claim,
+    response: Response,
+) -> WrittenPublic:
+    """Create a tariff measure from its `imposed` event.
+
+    With a `key`, the measure's id is derived from it (the same key always names the same
+    measure, and creating it twice answers 409); without one, it gets a fresh UUID.
+    """
+    check_recordable(body)
+    return _answer(response, ledger.create_stream(body.to_command(), claim=claim))
+
+
+@router.post(
+    "/negotiations",
+    status_code=status.HTTP_201_CREATED,
+    responses=_CREATED,
+    summary="Open a negotiation",
+)
+def create_negotiation(
+    _: Writer,
+    body: NegotiationCreate,
+    ledger: LedgerDep,
+    claim: Claim,
+    response: Response,
+) -> WrittenPublic:
+    """Open a negotiation from its `opened` event.
+
+    With a `key`, the negotiation's id is derived from it (the same key always names the
+    same negotiation, and opening it twice answers 409); without one, it gets a fresh UUID.
+    """
+    check_recordable(body)
+    return _answer(response, ledger.create_stream(body.to_command(), claim=claim))
+
+
+@router.post(
+    "/measures/{id}/events",
+    status_code=status.HTTP_201_CREATED,
+    responses=_APPENDED,
+    summary="Append to a measure",
+)
+def append_to_measure(
+    _: Writer,
+    measure_id: MeasureId,
+    body: MeasureEventsCreate,
+    ledger: LedgerDep,
+    claim: Claim,
+    if_match: ExpectedVersion,
+    response: Response,
+) -> WrittenPublic:
+    """Append one event, or a batch (`{"events": [...], "expected_version": N}`), to a measure.
+
+    The events are checked against the measure in order and recorded together or not at
+    all. A broken rule answers 409 (a conflict with what is recorded) or 422 (a value the
+    ledger refuses) naming the `rule`. Without `If-Match` or `expected_version` the
+    events are still never lost or interleaved with another writer's.
+    """
+    events: Sequence[MeasureChangeIn]
+    if isinstance(body, MeasureBatchCreate):
+        events, expected = body.events, _expected(body.expected_version, if_match)
+    else:
+        events, expected = [body], if_match
+    check_recordable(body)
+    written = ledger.append_to_stream(
+        MEASURE, measure_id, [event.to_change() for event in events], expected, claim=claim
+    )
+    return _answer(response, written)
+
+
+@router.post(
+    "/negotiations/{id}/events",
+    status_code=status.HTTP_201_CREATED,
+    responses=_APPENDED,
+    summary="Append to a negotiation",
+)
+def append_to_negotiation(
+    _: Writer,
+    negotiation_id: NegotiationId,
+    body: NegotiationEventsCreate,
+    ledger: LedgerDep,
+    claim: Claim,
+    if_match: ExpectedVersion,
+    response: Response,
+) -> WrittenPublic:
+    """Append one step, or a batch (`{"events": [...], "expected_version": N}`), to a
+    negotiation.
+
+    Each step is checked against the negotiation's state on its own day (no round after
+    talks collapsed: 409 `invalid_transition`); all are recorded together or none.
+    """
+    events: Sequence[NegotiationStepIn]
+    if isinstance(body, NegotiationBatchCreate):
+        events, expected = body.events, _expected(body.expected_version, if_match)
+    else:
+        events, expected = [body], if_match
+    check_recordable(body)
+    written = ledger.append_to_stream(
+        NEGOTIATION,
+        negotiation_id,
+        [event.to_change() for event in events],
+        expected,
+        claim=claim,
+    )
+    return _answer(response, written)
