@@ -12,20 +12,21 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import CanMutateAggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 
 from domain import transcodings
 from domain.errors import (
     DomainError,
     DuplicateEventId,
+    InvalidValue,
     StreamAlreadyExists,
     StreamNotFound,
     UnknownEventType,
@@ -33,6 +34,7 @@ from domain.errors import (
     WrongStreamKind,
 )
 from domain.events import Facts, LedgerAggregate
+from domain.idempotency import IdempotencyClaim, IdempotencyKeyReused, IdempotencyRecord
 from domain.measure import CHANGE_TYPES, TariffMeasure
 from domain.negotiation import STEP_TYPES, Negotiation, NegotiationState
 
@@ -141,6 +143,32 @@ class BatchResult:
     """The version of every stream the batch touched, after it (unchanged when all skipped)."""
 
 
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One event a write appended: its id, its version in the stream, its place in the log."""
+
+    event_id: str
+    version: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one write to one stream did, as the HTTP API reports it.
+
+    `replayed` is true when an idempotency key showed that the write had already been
+    made: nothing was recorded this time, and the rest describes the first write.
+    """
+
+    kind: str
+    stream_id: UUID
+    key: str
+    version: int
+    created: bool
+    events: tuple[RecordedEvent, ...]
+    replayed: bool = False
+
+
 class BatchItemError(DomainError):
     """Item `index` of a batch broke a rule; nothing of the batch was recorded.
 
@@ -160,6 +188,15 @@ class Ledger(Application[UUID]):
     """Use cases of the ledger over both kinds of stream, sharing one ordered event log."""
 
     name = "tradeledger"
+
+    def construct_transcoder(self) -> Transcoder:
+        """The library's JSON format, printed and parsed faster (see domain.transcodings),
+        unless TRANSCODER_TOPIC names another transcoder."""
+        if self.env.get("TRANSCODER_TOPIC"):
+            return super().construct_transcoder()
+        transcoder = transcodings.LedgerJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -241,8 +278,9 @@ class Ledger(Application[UUID]):
             aggregate: object = self.repository.get(stream_id)
         except AggregateNotFoundError:
             raise StreamNotFound(stream_id) from None
+        if not isinstance(aggregate, LedgerAggregate):
+            raise StreamNotFound(stream_id)
         kind = MEASURE if isinstance(aggregate, TariffMeasure) else NEGOTIATION
-        assert isinstance(aggregate, LedgerAggregate)
         return StreamInfo(
             stream_id=stream_id,
             kind=kind,
@@ -299,6 +337,72 @@ class Ledger(Application[UUID]):
                 skipped=len(items) - len(new_events),
                 versions={aggregate.id: aggregate.version for aggregate in touched},
             )
+
+    # -- writes that report what they recorded (the HTTP API) -------------------------
+
+    def create_stream(
+        self, item: ImposeMeasure | OpenNegotiation, *, claim: IdempotencyClaim | None = None
+    ) -> Written:
+        """Create a measure or a negotiation, as `impose_measure` / `open_negotiation` do,
+        and report the event's id and log position.
+
+        With a `claim`, the key's record is saved in the same transaction as the stream,
+        and a retry of the same request returns the first result (see domain.idempotency).
+        """
+        return self._idempotently(claim, lambda: self._create_recorded(item, claim))
+
+    def append_to_stream(
+        self,
+        kind: str,
+        stream_id: UUID,
+        changes: Sequence[Change],
+        expected_version: int | None = None,
+        *,
+        claim: IdempotencyClaim | None = None,
+    ) -> Written:
+        """Append changes to a measure or a negotiation atomically, as `change_measure` /
+        `record_negotiation_steps` do, and report each new event's id and log position.
+
+        With a `claim`, the key's record is saved in the same transaction as the events,
+        and a retry of the same request returns the first result (see domain.idempotency).
+        """
+        if not changes:
+            raise InvalidValue("events", "give at least one event to append")
+        if kind == MEASURE:
+            for change in changes:
+                if change.event_type not in CHANGE_TYPES:
+                    raise UnknownEventType(change.event_type, MEASURE)
+
+            def change_measure(measure: TariffMeasure) -> None:
+                for change in changes:
+                    CHANGE_TYPES[change.event_type](measure, change.facts, **change.fields)
+
+            return self._idempotently(
+                claim,
+                lambda: self._append_recorded(
+                    stream_id, TariffMeasure, MEASURE, change_measure, expected_version, claim
+                ),
+            )
+        if kind == NEGOTIATION:
+            for change in changes:
+                if change.event_type not in STEP_TYPES:
+                    raise UnknownEventType(change.event_type, NEGOTIATION)
+
+            def record_steps(negotiation: Negotiation) -> None:
+                for change in changes:
+                    negotiation.record_step(change.event_type, change.facts, **change.fields)
+
+            return self._idempotently(
+                claim,
+                lambda: self._append_recorded(
+                    stream_id, Negotiation, NEGOTIATION, record_steps, expected_version, claim
+                ),
+            )
+        raise ValueError(f"kind must be {MEASURE!r} or {NEGOTIATION!r}, not {kind!r}")
+
+    def current_version(self, stream_id: UUID) -> int:
+        """The stream's version in the store (0 when it does not exist), without loading it."""
+        return self._stored_version(stream_id)
 
     # -- internals -------------------------------------------------------------------
 
@@ -371,7 +475,9 @@ class Ledger(Application[UUID]):
             except AggregateNotFoundError:
                 streams[stream_id] = None
             else:
-                assert isinstance(aggregate, LedgerAggregate)
+                if not isinstance(aggregate, LedgerAggregate):
+                    # An id of the ledger's own bookkeeping (an idempotency key's record).
+                    raise StreamNotFound(stream_id)
                 streams[stream_id] = aggregate
         return streams[stream_id]
 
@@ -391,6 +497,194 @@ class Ledger(Application[UUID]):
         except IntegrityError:
             raise StreamAlreadyExists(aggregate.id) from None
 
+    def _idempotently(
+        self, claim: IdempotencyClaim | None, write: Callable[[], Written]
+    ) -> Written:
+        """Run `write` unless the claim's key already holds a result; return that result then.
+
+        The key is checked again when the write fails: a concurrent request with the same
+        key may have committed meanwhile, which this write then meets as a conflict (the
+        key's record, the stream's version, an event id) rather than as its own success.
+        """
+        if claim is None:
+            return write()
+        replay = self._replay(claim)
+        if replay is not None:
+            return replay
+        try:
+            return write()
+        except DomainError:
+            replay = self._replay(claim)
+            if replay is not None:
+                return replay
+            raise
+
+    def _replay(self, claim: IdempotencyClaim) -> Written | None:
+        """The first result of the write made under the claim's key, if there was one."""
+        try:
+            record: object = self.repository.get(claim.record_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(record, IdempotencyRecord) or not record.answers(claim):
+            raise IdempotencyKeyReused(claim.key)
+        positions = self._positions(record.stream_id, record.versions, record.log_position_before)
+        return Written(
+            kind=record.kind,
+            stream_id=record.stream_id,
+            key=self._stream_key(record.stream_id),
+            version=max(record.versions),
+            created=record.created,
+            events=tuple(
+                RecordedEvent(event_id, version, positions[version])
+                for event_id, version in zip(record.event_ids, record.versions, strict=True)
+            ),
+            replayed=True,
+        )
+
+    def _positions(self, stream_id: UUID, versions: Sequence[int], after: int) -> dict[int, int]:
+        """The log positions of some versions of a stream, all recorded after `after`."""
+        wanted = set(versions)
+        found: dict[int, int] = {}
+        position = after
+        while wanted - found.keys():
+            page = self.recorder.select_notifications(position, 500, inclusive_of_start=False)
+            if not page:
+                break
+            for notification in page:
+                if (
+                    notification.originator_id == stream_id
+                    and notification.originator_version in wanted
+                ):
+                    found[notification.originator_version] = notification.id
+            position = page[-1].id
+        if wanted - found.keys():  # pragma: no cover - the record and events commit together
+            raise RuntimeError(f"events of stream {stream_id} missing from the log")
+        return found
+
+    def _stream_key(self, stream_id: UUID) -> str:
+        first = self.recorder.select_events(stream_id, lte=1)
+        created = self.mapper.to_domain_event(first[0]) if first else None
+        return str(getattr(created, "key", ""))
+
+    def _log_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def _claimed(
+        self,
+        claim: IdempotencyClaim | None,
+        aggregate: LedgerAggregate,
+        kind: str,
+        loaded_version: int,
+        log_position_before: int,
+    ) -> list[Aggregate]:
+        """The key's record, to save with the aggregate's pending events (none without a key)."""
+        if claim is None:
+            return []
+        event_ids = tuple(str(getattr(e, "event_id", "")) for e in aggregate.pending_events)
+        return [
+            IdempotencyRecord.record(
+                claim,
+                kind=kind,
+                stream_id=aggregate.id,
+                created=loaded_version == 0,
+                versions=tuple(range(loaded_version + 1, aggregate.version + 1)),
+                event_ids=event_ids,
+                log_position_before=log_position_before,
+            )
+        ]
+
+    def _written(
+        self,
+        recordings: Sequence[Recording[UUID]],
+        aggregate: LedgerAggregate,
+        kind: str,
+        created: bool,
+    ) -> Written:
+        events = tuple(
+            RecordedEvent(
+                str(getattr(r.domain_event, "event_id", "")),
+                r.domain_event.originator_version,
+                r.notification.id,
+            )
+            for r in recordings
+            if r.domain_event.originator_id == aggregate.id
+        )
+        return Written(
+            kind=kind,
+            stream_id=aggregate.id,
+            key=str(getattr(aggregate, "key", "")),
+            version=aggregate.version,
+            created=created,
+            events=events,
+        )
+
+    def _create_recorded(
+        self, item: ImposeMeasure | OpenNegotiation, claim: IdempotencyClaim | None
+    ) -> Written:
+        log_position_before = self._log_position() if claim is not None else 0
+        created: LedgerAggregate
+        if isinstance(item, ImposeMeasure):
+            created, kind = _impose(item.measure_id, item.key, item.facts, item.terms), MEASURE
+        else:
+            created = Negotiation.open(
+                negotiation_id=item.negotiation_id,
+                facts=item.facts,
+                key=item.key,
+                title=item.title,
+                parties=item.parties,
+                summary=item.summary,
+            )
+            kind = NEGOTIATION
+        record = self._claimed(claim, created, kind, 0, log_position_before)
+        try:
+            recordings = self.save(created, *record)
+        except IntegrityError:
+            raise StreamAlreadyExists(created.id) from None
+        return self._written(recordings, created, kind, created=True)
+
+    def _append_recorded(
+        self,
+        stream_id: UUID,
+        cls: type[_A],
+        kind: str,
+        apply: Callable[[_A], None],
+        expected_version: int | None,
+        claim: IdempotencyClaim | None,
+        patience: float = 30.0,
+    ) -> Written:
+        """Load, check the version, apply, save (with the claim's record, if any).
+
+        With an expected version a concurrent writer's success is a VersionConflict for
+        the caller to resolve. Without one, the changes are re-applied to the fresh state
+        until they land (jittered backoff, for up to `patience` seconds), so no event is
+        lost and none interleaves with another writer's batch. A conflict on the claim's
+        key means a duplicate of this request won: its result is returned instead.
+        """
+        deadline = time.monotonic() + patience
+        delay = 0.001
+        while True:
+            log_position_before = self._log_position() if claim is not None else 0
+            aggregate = self._load(stream_id, cls, kind)
+            loaded_version = aggregate.version
+            if expected_version is not None and loaded_version != expected_version:
+                raise VersionConflict(stream_id, expected_version, loaded_version)
+            apply(aggregate)
+            record = self._claimed(claim, aggregate, kind, loaded_version, log_position_before)
+            try:
+                recordings = self.save(aggregate, *record)
+            except IntegrityError:
+                if claim is not None:
+                    replay = self._replay(claim)
+                    if replay is not None:
+                        return replay
+                current = self._load(stream_id, cls, kind).version
+                if expected_version is not None or time.monotonic() > deadline:
+                    raise VersionConflict(stream_id, loaded_version, current) from None
+                time.sleep(random.uniform(0, delay))
+                delay = min(delay * 2, 0.05)
+                continue
+            return self._written(recordings, aggregate, kind, created=False)
+
     def _append(
         self,
         stream_id: UUID,
@@ -400,31 +694,11 @@ class Ledger(Application[UUID]):
         expected_version: int | None,
         patience: float = 30.0,
     ) -> int:
-        """Load, check the version, apply, save.
-
-        With an expected version a concurrent writer's success is a VersionConflict for
-        the caller to resolve. Without one, the changes are re-applied to the fresh state
-        until they land (jittered backoff, for up to `patience` seconds), so no event is
-        lost and none interleaves with another writer's batch.
-        """
-        deadline = time.monotonic() + patience
-        delay = 0.001
-        while True:
-            aggregate = self._load(stream_id, cls, kind)
-            loaded_version = aggregate.version
-            if expected_version is not None and loaded_version != expected_version:
-                raise VersionConflict(stream_id, expected_version, loaded_version)
-            apply(aggregate)
-            try:
-                self.save(aggregate)
-            except IntegrityError:
-                current = self._load(stream_id, cls, kind).version
-                if expected_version is not None or time.monotonic() > deadline:
-                    raise VersionConflict(stream_id, loaded_version, current) from None
-                time.sleep(random.uniform(0, delay))
-                delay = min(delay * 2, 0.05)
-                continue
-            return aggregate.version
+        """Load, check the version, apply, save; return the new version (see
+        `_append_recorded`)."""
+        return self._append_recorded(
+            stream_id, cls, kind, apply, expected_version, None, patience
+        ).version
 
 
 def _impose(measure_id: UUID, key: str, facts: Facts, terms: MeasureTerms) -> TariffMeasure:

@@ -1,17 +1,100 @@
 """How the ledger's value objects are written into stored events (JSON), and read back.
 
-Registered with the library's JSONTranscoder by the Ledger application. The names
-are stored data: renaming one later needs a transcoding that accepts the old name.
+Registered with the Ledger application's transcoder. The names are stored data:
+renaming one later needs a transcoding that accepts the old name.
+
+`LedgerJSONTranscoder` writes and reads exactly the library's JSONTranscoder format
+(the same bytes), with orjson doing the parsing and printing: replaying the log is
+dominated by decoding, and this makes it faster without changing what is stored.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import Transcoding
+import orjson
+from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
 
 from domain.values import Provenance, Reliability, Source
+
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+"""Dates, datetimes and dataclasses go to the registered transcodings, as with json."""
+
+
+class LedgerJSONTranscoder(JSONTranscoder):
+    """The library's JSONTranscoder, byte for byte, encoded and decoded with orjson.
+
+    The two differ only where the ledger never goes, and there this one defers to the
+    library's: orjson would print a UUID as a plain string (json hands it to the
+    registered transcoding), and it refuses integers beyond 64 bits and non-string keys.
+    """
+
+    def encode(self, obj: Any) -> bytes:
+        if _holds_uuid(obj):
+            return super().encode(obj)
+        try:
+            return orjson.dumps(obj, default=self._encode_obj, option=_ORJSON_OPTIONS)
+        except orjson.JSONEncodeError:
+            return super().encode(obj)
+
+    def decode(self, data: bytes) -> Any:
+        return _revive(orjson.loads(data), self.names)
+
+
+def _revive(value: Any, names: dict[str, Transcoding]) -> Any:
+    """Replace, depth first, each {"_type_": name, "_data_": data} by its object (what
+    the library's decoder does with an object hook), visiting only dicts and lists.
+
+    Tagged values are decoded where they are found, without a call for their own dict:
+    most values of an event's state are tagged scalars (dates, instants, decimals).
+    """
+    if type(value) is dict:
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
+            return _untag(value, names)
+        items = value.items()
+    elif type(value) is list:
+        items = enumerate(value)  # type: ignore[assignment]
+    else:
+        return value
+    for key, item in items:
+        kind = type(item)
+        if kind is dict:
+            if len(item) == 2 and "_type_" in item and "_data_" in item:
+                value[key] = _untag(item, names)
+            else:
+                value[key] = _revive(item, names)
+        elif kind is list:
+            value[key] = _revive(item, names)
+    return value
+
+
+def _untag(tagged: dict[str, Any], names: dict[str, Transcoding]) -> Any:
+    data = tagged["_data_"]
+    if type(data) is dict or type(data) is list:
+        data = _revive(data, names)
+    return _transcoding(tagged["_type_"], names).decode(data)
+
+
+def _transcoding(name: Any, names: dict[str, Transcoding]) -> Transcoding:
+    transcoding = names.get(name) if type(name) is str else None
+    if transcoding is None:
+        msg = (
+            f"Data serialized with name '{name}' is not deserializable. "
+            "Please register a custom transcoding for this type."
+        )
+        raise TranscodingNotRegisteredError(msg)
+    return transcoding
+
+
+def _holds_uuid(value: Any) -> bool:
+    kind = type(value)
+    if kind is dict:
+        return any(_holds_uuid(item) for item in value.values())
+    if kind is list or kind is tuple:
+        return any(_holds_uuid(item) for item in value)
+    return isinstance(value, UUID)
 
 
 class DateAsISO(Transcoding):
@@ -25,6 +108,10 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+_RELIABILITY = {reliability.value: reliability for reliability in Reliability}
+"""Reliability by value: a dict lookup costs a fraction of calling the enum."""
+
+
 class SourceAsDict(Transcoding):
     type = Source
     name = "source"
@@ -33,7 +120,8 @@ class SourceAsDict(Transcoding):
         return {"c": obj.citation, "p": obj.publisher, "r": obj.reliability.value}
 
     def decode(self, data: dict[str, Any]) -> Source:
-        return Source(data["c"], data["p"], Reliability(data["r"]))
+        reliability = _RELIABILITY.get(data["r"]) or Reliability(data["r"])
+        return Source(data["c"], data["p"], reliability)
 
 
 class ProvenanceAsDict(Transcoding):

@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.events import LedgerEvent, type_name
@@ -104,14 +106,34 @@ class Rows:
     parties: tuple[str, ...] = ()
 
 
+@cache
+def _type_name(event_class: type[LedgerEvent]) -> str:
+    return type_name(event_class)
+
+
+_Row = TypeVar("_Row")
+
+
+def frozen_row(cls: type[_Row], **fields: Any) -> _Row:
+    """An instance of the frozen dataclass `cls` from all its fields, made without its
+    generated __init__, which sets each field through object.__setattr__ and costs
+    three times as much. Projecting makes a few of these per event, millions in a
+    rebuild, and queries one per row read; every field must be given (defaults are not
+    filled in)."""
+    row = object.__new__(cls)
+    object.__setattr__(row, "__dict__", fields)
+    return row
+
+
 def rows_for(event: LedgerEvent, position: int, recorded_at: datetime, kind: str) -> Rows:
     """The rows an event adds, given its position and record time in the log."""
-    event_row = EventRow(
+    event_row = frozen_row(
+        EventRow,
         position=position,
         stream_id=event.originator_id,
         stream_kind=kind,
         version=event.originator_version,
-        event_type=type_name(type(event)),
+        event_type=_type_name(type(event)),
         event_id=event.event_id,
         effective_on=event.effective_on,
         occurred_on=event.occurred_on,
@@ -120,11 +142,30 @@ def rows_for(event: LedgerEvent, position: int, recorded_at: datetime, kind: str
         summary=_summary(event),
     )
     if isinstance(event, Negotiation.Opened):
-        return Rows(event_row, parties=tuple(event.parties))
+        return _rows(event_row, parties=tuple(event.parties))
     if isinstance(event, Negotiation.Event):
-        return Rows(event_row)
+        return _rows(event_row)
     assert isinstance(event, TariffMeasure.Event)
     return _measure_rows(event, event_row)
+
+
+def _rows(
+    event: EventRow,
+    measure: MeasureRow | None = None,
+    facts: tuple[FactRow, ...] = (),
+    retraction: Retraction | None = None,
+    extends_suspension: tuple[str, date] | None = None,
+    parties: tuple[str, ...] = (),
+) -> Rows:
+    return frozen_row(
+        Rows,
+        event=event,
+        measure=measure,
+        facts=facts,
+        retraction=retraction,
+        extends_suspension=extends_suspension,
+        parties=parties,
+    )
 
 
 def _summary(event: LedgerEvent) -> str:
@@ -132,20 +173,35 @@ def _summary(event: LedgerEvent) -> str:
     return str(text) or event.provenance.note
 
 
-def _fact(event: LedgerEvent, kind: str, key: str, **values: object) -> FactRow:
-    return FactRow(
+def _fact(
+    event: LedgerEvent,
+    position: int,
+    kind: str,
+    key: str,
+    *,
+    state: str = "",
+    rate_pct: Decimal | None = None,
+    ends_on: date | None = None,
+    detail: str = "",
+) -> FactRow:
+    return frozen_row(
+        FactRow,
         measure_id=event.originator_id,
         kind=kind,
         key=key,
         event_id=event.event_id,
-        position=0,
+        position=position,
         occurred_on=event.occurred_on,
         announced_at=event.announced_at,
-        **values,  # type: ignore[arg-type]
+        state=state,
+        rate_pct=rate_pct,
+        ends_on=ends_on,
+        detail=detail,
     )
 
 
 def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:
+    at = event_row.position
     facts: list[FactRow] = []
     measure: MeasureRow | None = None
     retraction: Retraction | None = None
@@ -168,30 +224,35 @@ def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:
                 announced_at=event.announced_at,
             )
             if event.rate_pct is not None:
-                facts.append(_fact(event, "rate", "", rate_pct=event.rate_pct))
+                facts.append(_fact(event, at, "rate", "", rate_pct=event.rate_pct))
             for prefix, prefix_rate in event.rate_by_prefix.items():
-                facts.append(_fact(event, "rate", prefix, rate_pct=Decimal(prefix_rate)))
+                facts.append(_fact(event, at, "rate", prefix, rate_pct=Decimal(prefix_rate)))
             covered = dict.fromkeys([*event.hs_prefixes, *event.rate_by_prefix])
-            facts += [_fact(event, "coverage", p, state="covered") for p in covered]
+            facts += [_fact(event, at, "coverage", p, state="covered") for p in covered]
             facts += [
-                _fact(event, "exclusion", p, state="excluded") for p in event.excluded_hs_prefixes
+                _fact(event, at, "exclusion", p, state="excluded")
+                for p in event.excluded_hs_prefixes
             ]
         case TariffMeasure.RateChanged():
             keys = tuple(event.hs_prefixes) or ("",)
-            facts += [_fact(event, "rate", k, rate_pct=event.rate_pct) for k in keys]
+            facts += [_fact(event, at, "rate", k, rate_pct=event.rate_pct) for k in keys]
         case TariffMeasure.ScopeChanged():
-            facts += [_fact(event, "coverage", p, state="covered") for p in event.added_hs_prefixes]
             facts += [
-                _fact(event, "coverage", p, state="not_covered") for p in event.removed_hs_prefixes
+                _fact(event, at, "coverage", p, state="covered") for p in event.added_hs_prefixes
+            ]
+            facts += [
+                _fact(event, at, "coverage", p, state="not_covered")
+                for p in event.removed_hs_prefixes
             ]
         case TariffMeasure.ExclusionGranted():
-            facts += [_fact(event, "exclusion", p, state="excluded") for p in event.hs_prefixes]
+            facts += [_fact(event, at, "exclusion", p, state="excluded") for p in event.hs_prefixes]
         case TariffMeasure.ExclusionRevoked():
-            facts += [_fact(event, "exclusion", p, state="revoked") for p in event.hs_prefixes]
+            facts += [_fact(event, at, "exclusion", p, state="revoked") for p in event.hs_prefixes]
         case TariffMeasure.SuspensionGranted():
             facts.append(
                 _fact(
                     event,
+                    at,
                     "suspension",
                     event.event_id,
                     rate_pct=event.points,
@@ -201,11 +262,11 @@ def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:
             )
         case TariffMeasure.SuspensionExtended():
             facts.append(
-                _fact(event, "extension", event.suspension_event_id, ends_on=event.ends_on)
+                _fact(event, at, "extension", event.suspension_event_id, ends_on=event.ends_on)
             )
             extends = (event.suspension_event_id, event.ends_on)
         case TariffMeasure.Terminated():
-            facts.append(_fact(event, "terminated", ""))
+            facts.append(_fact(event, at, "terminated", ""))
         case TariffMeasure.PrecedenceDeclared():
             detail = json.dumps(
                 {
@@ -214,17 +275,12 @@ def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:
                     "hs_prefixes": list(event.hs_prefixes),
                 }
             )
-            facts.append(_fact(event, "precedence", event.event_id, detail=detail))
+            facts.append(_fact(event, at, "precedence", event.event_id, detail=detail))
         case TariffMeasure.LegalStatusChanged():
             state = "stops" if event.collection_stops else "continues"
-            facts.append(_fact(event, "legal", "", state=state, detail=event.status))
+            facts.append(_fact(event, at, "legal", "", state=state, detail=event.status))
         case TariffMeasure.RecordCorrected():
             retraction = Retraction(
                 event.originator_id, event.corrected_event_id, event_row.position
             )
-    positioned = tuple(_at(f, event_row.position) for f in facts)
-    return Rows(event_row, measure, positioned, retraction, extends)
-
-
-def _at(fact: FactRow, position: int) -> FactRow:
-    return FactRow(**{**fact.__dict__, "position": position})
+    return _rows(event_row, measure, tuple(facts), retraction, extends)

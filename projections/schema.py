@@ -45,6 +45,12 @@ POSTGRES = Dialect(
 )
 
 
+READ_INDEXES = ("tl_events_stream", "tl_events_recorded", "tl_measures_key", "tl_facts_latest")
+"""Indexes only queries use: a rebuild drops them and creates them after loading the rows,
+which is cheaper than maintaining them row by row. Projecting itself (the updates made by
+corrections and extensions) uses the others."""
+
+
 def create_statements(d: Dialect) -> list[str]:
     return [
         f"""CREATE TABLE IF NOT EXISTS tl_events (
@@ -62,6 +68,8 @@ def create_statements(d: Dialect) -> list[str]:
             retracted_at BIGINT)""",
         "CREATE INDEX IF NOT EXISTS tl_events_stream ON tl_events (stream_id, version)",
         "CREATE INDEX IF NOT EXISTS tl_events_recorded ON tl_events (recorded_at, position)",
+        # Corrections name the event they withdraw by (stream, event id).
+        "CREATE INDEX IF NOT EXISTS tl_events_event ON tl_events (stream_id, event_id)",
         f"""CREATE TABLE IF NOT EXISTS tl_measures (
             measure_id TEXT PRIMARY KEY,
             key TEXT NOT NULL,
@@ -101,11 +109,13 @@ def create_statements(d: Dialect) -> list[str]:
         """CREATE INDEX IF NOT EXISTS tl_facts_latest
             ON tl_measure_facts (measure_id, kind, key, occurred_on, position)""",
         "CREATE INDEX IF NOT EXISTS tl_facts_event ON tl_measure_facts (measure_id, event_id)",
+        # Keyed by key before kind: a duty query asks, per measure, for the ten or so
+        # prefixes of one HS code, whatever their kind.
         """CREATE TABLE IF NOT EXISTS tl_fact_keys (
             measure_id TEXT NOT NULL,
             kind TEXT NOT NULL,
             key TEXT NOT NULL,
-            PRIMARY KEY (measure_id, kind, key))""",
+            PRIMARY KEY (measure_id, key, kind))""",
         """CREATE TABLE IF NOT EXISTS tl_negotiation_parties (
             party TEXT NOT NULL,
             negotiation_id TEXT NOT NULL,
