@@ -1,0 +1,103 @@
+"""The benchmark suite runs end to end and writes a well-formed results file.
+
+A tiny configuration (a few hundred events, one run per figure) on SQLite and
+PostgreSQL, as a subprocess exactly as people run it. Timings are not asserted: they
+mean nothing at this size; the point is that every group of the suite still works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.conftest import postgres_server_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GROUPS = {"1 raw limit", "2 recorders", "3 application", "4 replay and rebuild", "5 queries"}
+
+
+@pytest.fixture
+def store_prefix() -> Iterator[str]:
+    """A prefix naming this run's stores; its PostgreSQL databases are dropped afterwards."""
+    prefix = f"tl_benchtest_{secrets.token_hex(4)}"
+    yield prefix
+    with psycopg.connect(postgres_server_url(), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{prefix}%",)
+        ).fetchall()
+        for (name,) in rows:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def run_tiny_suite(tmp_path: Path, store_prefix: str) -> dict[str, Any]:
+    results = tmp_path / "results"
+    command = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--tiny",
+        "--backends",
+        "sqlite,postgres",
+        "--stores-dir",
+        str(tmp_path / "stores"),
+        "--results-dir",
+        str(results),
+        "--store-prefix",
+        store_prefix,
+    ]
+    env = {**os.environ, "TRADELEDGER_BENCH_POSTGRES_URL": postgres_server_url()}
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    files = list(results.glob("*.json"))
+    assert len(files) == 1, done.stdout[-2000:]
+    document: dict[str, Any] = json.loads(files[0].read_text())
+    document["_stdout"] = done.stdout
+    return document
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_tiny_run_of_the_suite_writes_every_group_on_both_backends(
+    tmp_path: Path, store_prefix: str
+) -> None:
+    document = run_tiny_suite(tmp_path, store_prefix)
+
+    assert document["mode"] == "tiny"
+    assert document["backends"] == ["sqlite", "postgres"]
+    machine = document["machine"]
+    for field in ("cpu_count", "python", "eventsourcing", "psycopg", "sqlite", "postgresql"):
+        assert machine[field], field
+    assert {"shared_buffers", "synchronous_commit", "fsync", "wal_level"} <= set(
+        machine["postgresql_settings"]
+    )
+    figures = document["figures"]
+    for backend in ("sqlite", "postgres"):
+        groups = {f["group"] for f in figures if f["backend"] == backend}
+        assert groups == GROUPS, backend
+    for figure in figures:
+        assert len(figure["runs"]) == 1
+        assert figure["min"] <= figure["median"] <= figure["max"]
+        assert figure["unit"] in ("events/s", "ms")
+        if figure["reference"] is not None and figure["unit"] == "events/s":
+            assert figure["ratio"] is not None and figure["ratio"] > 0, figure["name"]
+    names = {(f["backend"], f["name"]) for f in figures}
+    assert ("postgres", "raw COPY, 1000 rows per transaction") in names
+    assert ("sqlite", "duty_on p99") in names
+    assert {t["name"] for t in document["targets"]}
+    assert "== targets" in document["_stdout"]
