@@ -42,7 +42,12 @@ from tradeledger.runtime import open_ledger, store_location
 from tradeledger.schema import DATASET_LINE, describe_errors, to_batch_item
 from tradeledger.services import open_services
 
-COMMAND_MODULES: tuple[str, ...] = ("tradeledger.audit", "tradeledger.dataset", "tradeledger.serve")
+COMMAND_MODULES: tuple[str, ...] = (
+    "tradeledger.audit",
+    "tradeledger.dataset",
+    "tradeledger.serve",
+    "bench.cli",
+)
 """Modules that add commands: each defines `register(app: typer.Typer) -> None`."""
 
 app = typer.Typer(
