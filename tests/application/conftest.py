@@ -38,3 +38,15 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
         yield ledger
     finally:
         ledger.close()
+
+
+@pytest.fixture(params=BACKENDS[1:])
+def durable_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    """A Ledger on a store that outlives it (SQLite, PostgreSQL): the in-memory store
+    lives and dies with its ledger, so reopening it means nothing."""
+    env = parse_database_url(database_url(request.param, request, tmp_path)).env
+    ledger = Ledger(env)
+    try:
+        yield ledger
+    finally:
+        ledger.close()

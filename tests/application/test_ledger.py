@@ -257,9 +257,8 @@ def test_a_step_is_checked_against_the_stored_history(ledger: Ledger) -> None:
     assert ledger.stream_info(negotiation_id).version == 2
 
 
-def test_a_reopened_ledger_finds_what_was_recorded(ledger: Ledger) -> None:
-    if ledger.env.get("PERSISTENCE_MODULE", "").endswith(".popo"):
-        pytest.skip("the in-memory store lives and dies with its ledger")
+def test_a_reopened_ledger_finds_what_was_recorded(durable_ledger: Ledger) -> None:
+    ledger = durable_ledger
     measure_id = impose_reciprocal(ledger)
     ledger.change_measure(measure_id, [rate_change("US-CN-RECIP-125", "125")])
     negotiation_id = open_us_china(ledger)
