@@ -47,6 +47,11 @@ def _point(text: str | None, field: str) -> date | datetime | None:
     return None if text is None else parse_point(text, field)
 
 
+def _as_of(on: str | None, known_at: str | None, recorded_at: str | None) -> differ.Point:
+    """The (on, known_at, recorded_at) of a query, parsed from the command's options."""
+    return (_day(on, "on"), _point(known_at, "known_at"), _point(recorded_at, "recorded_at"))
+
+
 def _services() -> Services:
     return open_services()
 
@@ -132,12 +137,7 @@ def register(app: typer.Typer) -> None:
         """The additional duty on a product, with every measure applied and every reason."""
         with closing(_services()) as services:
             answer = services.queries.duty_on(
-                importer,
-                origin,
-                hs,
-                on=_day(on, "on"),
-                known_at=_point(known_at, "known_at"),
-                recorded_at=_point(recorded_at, "recorded_at"),
+                importer, origin, hs, *_as_of(on, known_at, recorded_at)
             )
         _print_json(answer) if as_json else print_duty(answer)
 
@@ -153,9 +153,7 @@ def register(app: typer.Typer) -> None:
         with closing(_services()) as services:
             state = services.queries.measure_state(
                 measure_ref,
-                _day(on, "on"),
-                _point(known_at, "known_at"),
-                _point(recorded_at, "recorded_at"),
+                *_as_of(on, known_at, recorded_at),
             )
         _print_json(state) if as_json else print_measure(state)
 
@@ -171,9 +169,7 @@ def register(app: typer.Typer) -> None:
         with closing(_services()) as services:
             answer = services.queries.negotiation_state(
                 negotiation_ref,
-                _day(on, "on"),
-                _point(known_at, "known_at"),
-                _point(recorded_at, "recorded_at"),
+                *_as_of(on, known_at, recorded_at),
             )
         if as_json:
             _print_json(answer)
@@ -212,9 +208,7 @@ def register(app: typer.Typer) -> None:
             answer = services.queries.schedule(
                 imposer,
                 origin,
-                _day(on, "on"),
-                _point(known_at, "known_at"),
-                _point(recorded_at, "recorded_at"),
+                *_as_of(on, known_at, recorded_at),
             )
         if as_json:
             _print_json(answer)
@@ -289,7 +283,7 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """What changed between two points, old -> new, and the events that caused it."""
-        first = (_day(on, "on"), _point(known_at, "known_at"), _point(recorded_at, "recorded_at"))
+        first = _as_of(on, known_at, recorded_at)
         second = (
             _day(on2, "on2") if on2 else first[0],
             _point(known_at2, "known_at2") if known_at2 else first[1],
