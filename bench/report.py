@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bench.figures import MILLISECONDS, Figure
-from bench.suites import RAW_BATCH
+from bench.served import SSE_FROM_SAVE
+from bench.suites import APP_SINGLE, RAW_BATCH
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,39 @@ def evaluate_targets(figures: Sequence[Figure], sizes: Sequence[int]) -> list[Ta
                     bulk.ratio >= 0.5,
                 )
             )
+    for backend, wanted in (("postgres", 0.45), ("sqlite", 0.6)):
+        single = _find(figures, backend, APP_SINGLE, None)
+        if single is not None and single.ratio is not None:
+            targets.append(
+                Target(
+                    f"{backend}: single-event append through the application vs raw INSERT",
+                    f">= {wanted}x",
+                    f"{single.ratio:.2f}x ({single.median:,.0f} events/s)",
+                    single.ratio >= wanted,
+                )
+            )
+    for backend in ("sqlite", "postgres"):
+        for clients in ("1 client", "8 clients"):
+            api = _find(figures, backend, f"POST /v1/measures/{{key}}/events, {clients}", None)
+            if api is not None and api.ratio is not None:
+                targets.append(
+                    Target(
+                        f"{backend}: API append ({clients}) vs the application's direct rate",
+                        ">= 0.3x",
+                        f"{api.ratio:.2f}x ({api.median:,.0f} events/s)",
+                        api.ratio >= 0.3,
+                    )
+                )
+    sse = _find(figures, "postgres", f"{SSE_FROM_SAVE} p99", None)
+    if sse is not None:
+        targets.append(
+            Target(
+                "postgres: commit -> SSE client latency p99 (from the save call)",
+                "< 10 ms",
+                f"{sse.median:.2f} ms",
+                sse.median < 10,
+            )
+        )
     for size in sizes:
         rebuild = _find(figures, "postgres", "Projector.rebuild (drop, create, project all)", size)
         decoded = _find(figures, "postgres", "  ... decoded to domain events (mapper)", size)

@@ -1,7 +1,8 @@
 """`python -m bench`: run the suite, print a table, write bench/results/<timestamp>.json.
 
     python -m bench [--quick | --tiny] [--backends sqlite,postgres] [--sizes 10k,100k,1m]
-                    [--runs 5] [--stores-dir DIR] [--results-dir DIR]
+                    [--runs 5] [--only raw,recorders,app,api,replay,queries,latency]
+                    [--stores-dir DIR] [--results-dir DIR]
 
 The full mode measures everything at 10k, 100k and 1M events (the stores are built once,
 in bench/.stores/ and PostgreSQL databases tl_bench_*, then reused). `--quick` (CI)
@@ -24,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import suites
+from bench import served, suites
 from bench.figures import Figure
 from bench.machine import describe
 from bench.report import Target, evaluate_targets, print_table, set_ratios
@@ -32,6 +33,7 @@ from bench.stores import Place, ensure_store
 from bench.synthetic import Synthetic
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+GROUPS = ("raw", "recorders", "app", "api", "replay", "queries", "latency")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Mode:
     name: str
     sizes: tuple[int, ...]
     settings: suites.Settings
+    live: served.LiveSettings
 
 
 MODES = {
@@ -49,6 +52,7 @@ MODES = {
             runs=5, singles=1000, batched=20_000, app_singles=500, bulk_lines=20_000,
             bulk_batch=1000, queries=2000, state_queries=500, warm_up=200,
         ),
+        served.LiveSettings(api_appends=1000, http_queries=1000, probes=500, warm_up=50),
     ),
     "quick": Mode(
         "quick",
@@ -57,6 +61,7 @@ MODES = {
             runs=5, singles=150, batched=4000, app_singles=100, bulk_lines=3000,
             bulk_batch=1000, queries=300, state_queries=100, warm_up=50,
         ),
+        served.LiveSettings(api_appends=200, http_queries=200, probes=100, warm_up=20),
     ),
     "tiny": Mode(
         "tiny",
@@ -65,6 +70,7 @@ MODES = {
             runs=1, singles=20, batched=200, app_singles=10, bulk_lines=300, bulk_batch=100,
             queries=20, state_queries=10, warm_up=5,
         ),
+        served.LiveSettings(api_appends=24, http_queries=20, probes=10, warm_up=3),
     ),
 }  # fmt: skip
 
@@ -96,8 +102,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=None, help="runs per figure")
     parser.add_argument(
         "--only",
-        default="raw,recorders,app,replay,queries",
-        help="groups to run: raw,recorders,app,replay,queries",
+        default=",".join(GROUPS),
+        help=f"groups to run: {','.join(GROUPS)}",
     )
     parser.add_argument(
         "--stores-dir", type=Path, default=None, help="where SQLite stores live (bench/.stores)"
@@ -114,6 +120,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         if backend not in ("sqlite", "postgres"):
             parser.error(f"unknown backend {backend!r}: use sqlite and/or postgres")
     args.only = {g.strip() for g in args.only.split(",") if g.strip()}
+    for group in args.only - set(GROUPS) - {"stores"}:
+        parser.error(f"unknown group {group!r}: use {','.join(GROUPS)} (or 'stores' to build them)")
     return args
 
 
@@ -151,6 +159,11 @@ def run(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) -
         if "app" in args.only:
             work = partial(suites.application, place, backend, bulk_lines, settings)
             steps.append(("application", work))
+        if "api" in args.only:
+            work = partial(served.api_appends, place, backend, settings.runs, mode.live)
+            steps.append(("HTTP API appends", work))
+            work = partial(served.api_duty, place, stores[smallest], settings.runs, mode.live)
+            steps.append((f"HTTP API duty queries at {smallest:,}", work))
         for size in sizes:
             if "replay" in args.only:
                 work = partial(suites.replay, place, stores[size], settings)
@@ -158,6 +171,9 @@ def run(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) -
             if "queries" in args.only:
                 work = partial(suites.queries, place, stores[size], settings)
                 steps.append((f"queries at {size:,}", work))
+        if "latency" in args.only:
+            work = partial(served.subscriber_latency, place, backend, settings.runs, mode.live)
+            steps.append(("commit to subscriber latency", work))
         for label, step in steps:
             step_started = time.perf_counter()
             say(f"[{backend}] {label} ...")
@@ -197,6 +213,7 @@ def write_results(
         "backends": args.backends,
         "sizes": list(sizes),
         "settings": asdict(settings),
+        "live_settings": asdict(mode.live),
         "machine": machine,
         "load_average_at_end": _load_average(),
         "source": _source_state(),

@@ -49,13 +49,14 @@ from tradeledger.store.sqlite import LedgerSQLiteApplicationRecorder
 RAW = "1 raw limit"
 RECORDERS = "2 recorders"
 APPLICATION = "3 application"
-REPLAY = "4 replay and rebuild"
-QUERIES = "5 queries"
+REPLAY = "5 replay and rebuild"
+QUERIES = "6 queries"
 
 RAW_SINGLE = "raw insert, one per transaction"
 RAW_BATCH = "raw insert, executemany batches of 100"
 RAW_COPY = "raw COPY, 1000 rows per transaction"
 RAW_READ = "raw SELECT of the log, pages of 5000"
+APP_SINGLE = "Ledger.change_measure, one rate change per call"
 
 
 @dataclass(frozen=True)
@@ -403,7 +404,7 @@ def application(
     raw_single, raw_batch = f"{backend}:{RAW_SINGLE}", f"{backend}:{RAW_BATCH}"
     batch_note = f"batches of {settings.bulk_batch} lines, {len(lines)} lines per run, fresh store"
     return [
-        Figure(APPLICATION, "Ledger.change_measure, one rate change per call", backend,
+        Figure(APPLICATION, APP_SINGLE, backend,
                EVENTS_PER_SECOND, single, reference=raw_single,
                note="round-robin over 50 measures (each call loads its stream)"),
         Figure(APPLICATION, "bulk import of dataset lines (parse, validate, append_batch)",
@@ -540,6 +541,15 @@ def _activity_points(services: Any, synthetic: Synthetic, n: int, seed: int) -> 
     return points
 
 
+def duty_question_mix(services: Any, synthetic: Synthetic, total: int) -> list[DutyPoint]:
+    """`total` duty questions: half about random products, half about products that have
+    rows of their own (the costlier answers), shuffled."""
+    half = total // 2 + 1
+    duty = duty_points(synthetic, half) + _activity_points(services, synthetic, half, seed=3)
+    random.Random(5).shuffle(duty)
+    return duty
+
+
 def queries(place: Place, built: BuiltStore, settings: Settings) -> list[Figure]:
     """p50/p99 of duty, measure-state and negotiation-state queries on a projected store."""
     backend, size, synthetic = built.config.backend, built.synthetic.events, built.synthetic
@@ -547,11 +557,7 @@ def queries(place: Place, built: BuiltStore, settings: Settings) -> list[Figure]
     try:
         services.projector.catch_up()
         total = settings.warm_up + max(settings.queries, settings.state_queries)
-        duty: list[DutyPoint] = []
-        half = total // 2 + 1
-        duty += duty_points(synthetic, half)
-        duty += _activity_points(services, synthetic, half, seed=3)
-        random.Random(5).shuffle(duty)
+        duty = duty_question_mix(services, synthetic, total)
         measures = measure_points(synthetic, total)
         talks = negotiation_points(synthetic, total)
         q = services.queries

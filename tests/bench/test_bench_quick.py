@@ -23,7 +23,15 @@ from tests.conftest import postgres_server_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
-GROUPS = {"1 raw limit", "2 recorders", "3 application", "4 replay and rebuild", "5 queries"}
+GROUPS = {
+    "1 raw limit",
+    "2 recorders",
+    "3 application",
+    "4 HTTP API",
+    "5 replay and rebuild",
+    "6 queries",
+    "7 commit to subscriber",
+}
 
 
 @pytest.fixture
@@ -61,7 +69,7 @@ def run_tiny_suite(tmp_path: Path, store_prefix: str) -> dict[str, Any]:
     ]
     env = {**os.environ, "TRADELEDGER_BENCH_POSTGRES_URL": postgres_server_url()}
     done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
     files = list(results.glob("*.json"))
@@ -99,5 +107,17 @@ def test_a_tiny_run_of_the_suite_writes_every_group_on_both_backends(
     names = {(f["backend"], f["name"]) for f in figures}
     assert ("postgres", "raw COPY, 1000 rows per transaction") in names
     assert ("sqlite", "duty_on p99") in names
+    for backend in ("sqlite", "postgres"):
+        for clients in ("1 client", "8 clients"):
+            api = (backend, f"POST /v1/measures/{{key}}/events, {clients}")
+            assert api in names
+        assert (backend, "GET /v1/duty p99") in names
+        assert (backend, "SSE client, writer POSTing to the same server p99") in names
+        assert (backend, "recorder.subscribe() in the writer's process p99") in names
+    from_save = "SSE client, writer in another process (Ledger.change_measure) p99"
+    assert ("postgres", from_save) in names
+    by_name = {(f["backend"], f["name"]): f for f in figures}
+    api_figure = by_name[("postgres", "POST /v1/measures/{key}/events, 8 clients")]
+    assert api_figure["reference"] == "postgres:Ledger.change_measure, one rate change per call"
     assert {t["name"] for t in document["targets"]}
     assert "== targets" in document["_stdout"]
