@@ -11,6 +11,7 @@ SQLite file, or a fresh PostgreSQL database, dropped afterwards.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -217,6 +218,26 @@ def ensure_store(
 ) -> BuiltStore:
     """The store of `synthetic` on `backend`, built (and projected) unless already there."""
     name = store_name(synthetic.events, synthetic.seed, place.prefix)
+    with _exclusively(place, f"{name}.{backend}"):
+        return _ensure_store(place, backend, synthetic, name, say)
+
+
+@contextlib.contextmanager
+def _exclusively(place: Place, name: str) -> Iterator[None]:
+    """Hold a lock file in the stores directory, so that two benchmark processes never
+    build the same store at once (each would remove what the other had loaded)."""
+    place.stores_dir.mkdir(parents=True, exist_ok=True)
+    with (place.stores_dir / f"{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _ensure_store(
+    place: Place, backend: str, synthetic: Synthetic, name: str, say: Callable[[str], None]
+) -> BuiltStore:
     config = place.config(backend, name)
     fingerprint = _fingerprint(synthetic)
     if _recorded_fingerprint(backend, config, place) == fingerprint:
