@@ -73,6 +73,18 @@ class Projector:
     def log_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
+    def settled_position(self) -> int:
+        """The view's position once everything committed before this call is projected.
+
+        One read of both positions (one round trip where the view and the log share a
+        database) when nothing is new, which is the usual case for a query.
+        """
+        view_at, log_at = self.view.positions(self.recorder)
+        if log_at > view_at:
+            self.catch_up()
+            view_at = self.view.current_position()
+        return view_at
+
     def catch_up(self, progress: Progress | None = None, limit: int | None = None) -> int:
         """Project every event recorded after the view's position; return how many."""
         done = 0
@@ -132,6 +144,8 @@ class Projector:
     ) -> None:
         """Follow the log until `stop` is set, waking on `wake` (a notification) or a poll."""
         while not stop.is_set():
+            # Cleared before catching up: a notification during the catch-up wakes the
+            # next round at once instead of waiting for the poll.
+            wake.clear()
             self.catch_up()
             wake.wait(poll_interval)
-            wake.clear()

@@ -161,10 +161,9 @@ class Queries:
         recorded_at: Instant | None = None,
     ) -> AsOf:
         """Resolve defaults and the record position; catch up with the log first."""
-        self.projector.catch_up()
+        position = self.projector.settled_position()
         now = self.clock()
         known = _instant(known_at, "known_at") if known_at is not None else now
-        position = self.view.current_position()
         recorded = now
         if recorded_at is not None:
             recorded = _instant(recorded_at, "recorded_at")

@@ -20,9 +20,17 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.persistence import ApplicationRecorder, Tracking
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresTrackingRecorder,
+)
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteDatastore,
+    SQLiteTrackingRecorder,
+)
 from psycopg.sql import SQL, Composed
 
 from projections.facts import (
@@ -111,6 +119,16 @@ class ReadModelView:
 
     def current_position(self) -> int:
         raise NotImplementedError
+
+    def positions(self, log: object) -> tuple[int, int]:
+        """(this view's position, the last position of `log`), read in that order, so
+        that the view is never seen ahead of a log read before it. Subclasses read both
+        in one statement when the log lives in the same database."""
+        view_at = self.current_position()
+        if not isinstance(log, ApplicationRecorder):
+            msg = f"{type(log).__qualname__} is not an application recorder"
+            raise TypeError(msg)
+        return view_at, log.max_notification_id() or 0
 
     def _v(self, value: Any) -> Any:
         """A Python value as this backend stores it."""
@@ -606,6 +624,16 @@ class SQLiteReadModelView(ReadModelView, SQLiteTrackingRecorder):
     def current_position(self) -> int:
         return self.max_tracking_id(self.application_name) or 0
 
+    def positions(self, log: object) -> tuple[int, int]:
+        if not (isinstance(log, SQLiteApplicationRecorder) and log.datastore is self.datastore):
+            return super().positions(log)
+        statement = (
+            f"SELECT ({self.select_max_tracking_id_statement}) AS view_at,"
+            f" ({log.select_max_notification_id_statement}) AS log_at"
+        )
+        row = self._select(statement, (self.application_name,))[0]
+        return int(row["view_at"] or 0), int(row["log_at"] or 0)
+
 
 class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
     """The read models in the ledger's PostgreSQL database."""
@@ -730,6 +758,19 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
 
     def current_position(self) -> int:
         return self.max_tracking_id(self.application_name) or 0
+
+    def positions(self, log: object) -> tuple[int, int]:
+        # One round trip instead of two: both maxima in one statement, so also from one
+        # snapshot.
+        if not (isinstance(log, PostgresApplicationRecorder) and log.datastore is self.datastore):
+            return super().positions(log)
+        statement = SQL("SELECT ({}) AS view_at, ({}) AS log_at").format(
+            self.max_tracking_id_statement, log.max_notification_id_statement
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as c:
+            c.execute(statement, (self.application_name,), prepare=True)
+            row: Any = c.fetchone()
+        return int(row["view_at"] or 0), int(row["log_at"] or 0)
 
     def _latest_per_key(
         self,

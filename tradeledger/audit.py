@@ -21,6 +21,7 @@ from domain.errors import InvalidValue
 from domain.ledger import MEASURE
 from projections import diff as differ
 from projections.queries import AsOf, DutyAnswer, MeasureState, Queries
+from tradeledger.log import LogBell
 from tradeledger.render import instant_text, jsonable, parse_point
 from tradeledger.services import Services, open_services
 
@@ -325,17 +326,37 @@ def register(app: typer.Typer) -> None:
         once: Annotated[bool, typer.Option(help="Catch up with the log, then exit.")] = False,
         poll_interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 0.5,
     ) -> None:
-        """Run the projection worker: follow the log and keep the read models current."""
+        """Run the projection worker: follow the log and keep the read models current.
+
+        It wakes on the store's notifications (LISTEN/NOTIFY on PostgreSQL) and polls
+        as a safety net. SIGINT or SIGTERM stop it between two committed batches, also
+        during the first catch-up (the handlers are installed before it starts).
+        """
+        stop, wake = threading.Event(), threading.Event()
+
+        def stop_soon(*_: object) -> None:
+            stop.set()
+            wake.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, stop_soon)
         with closing(_services()) as services:
-            done = services.projector.catch_up()
-            typer.echo(f"caught up: {done} events, position {services.projector.position}")
-            if once:
+            projector = services.projector
+            done = 0
+            while not stop.is_set():
+                projected = projector.catch_up(limit=projector.batch_size)
+                done += projected
+                if projected == 0:
+                    break
+            typer.echo(f"caught up: {done} events, position {projector.position}")
+            if once or stop.is_set():
                 return
-            stop = threading.Event()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())
-            wake = threading.Event()
-            services.projector.run_until(stop, wake, poll_interval)
+            bell = LogBell(services.ledger)
+            bell.add(wake.set)
+            try:
+                projector.run_until(stop, wake, poll_interval)
+            finally:
+                bell.close()
 
 
 def _progress() -> Progress:

@@ -30,6 +30,7 @@ from domain.ledger import (
 from domain.values import Provenance, Reliability, Source
 from projections.schema import TABLES
 from tradeledger.config import StoreConfig, parse_database_url
+from tradeledger.runtime import open_ledger
 from tradeledger.services import Services, open_services
 
 PROVENANCE = Provenance((Source("EO 14257", "The White House", Reliability.OFFICIAL),), "tests")
@@ -223,3 +224,63 @@ def test_rebuild_is_idempotent_when_nothing_changed(store: Store) -> None:
     services.close()
 
     assert before == after
+
+
+def test_a_query_first_projects_what_another_process_committed(store: Store) -> None:
+    reader = open_services(store.config)
+    writer = open_ledger(store.config)  # a ledger without read models, as in another process
+    try:
+        reader.projector.catch_up()
+        log_at = reader.ledger.recorder.max_notification_id() or 0
+        assert reader.view.positions(reader.ledger.recorder) == (log_at, log_at)
+
+        writer.impose_measure(
+            measure_id=stream_id_for_key("measure", "late-arrival"),
+            key="late-arrival",
+            facts=_facts("LATE-1", date(2025, 6, 1)),
+            terms=MeasureTerms("US", "Late arrival", ("CN",), "late", rate_pct=Decimal(7)),
+        )
+        view_at, new_log_at = reader.view.positions(reader.ledger.recorder)
+        assert (view_at, new_log_at) == (log_at, log_at + 1)
+
+        assert reader.projector.settled_position() == log_at + 1
+        assert reader.view.positions(reader.ledger.recorder) == (log_at + 1, log_at + 1)
+        answer = reader.queries.measure_state("late-arrival", on=date(2025, 6, 2))
+        assert answer.charged_rate_pct == Decimal(7)
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_the_projection_worker_wakes_on_the_stores_notification_not_its_poll(
+    store: Store,
+) -> None:
+    services = open_services(store.config)
+    writer = open_ledger(store.config)  # writes as another process would: no read models
+    worker = _cli(store.url, "project", "--poll-interval", "120")
+    try:
+        total = services.projector.log_position()
+        deadline = time.monotonic() + 120
+        while services.view.current_position() < total and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert services.view.current_position() == total
+        time.sleep(0.5)  # the worker is now waiting for a notification, or its 120 s poll
+
+        writer.impose_measure(
+            measure_id=stream_id_for_key("measure", "woken-by-notification"),
+            key="woken-by-notification",
+            facts=_facts("WOKEN-1", date(2025, 6, 1)),
+            terms=MeasureTerms("US", "Woken", ("CN",), "woken", rate_pct=Decimal(3)),
+        )
+        written = time.monotonic()
+        while services.view.current_position() <= total and time.monotonic() < written + 30:
+            time.sleep(0.01)
+
+        assert services.view.current_position() == total + 1
+        assert time.monotonic() - written < 30
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code, stderr = _finish(worker, 30)
+        writer.close()
+        services.close()
+    assert code == 0, stderr
