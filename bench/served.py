@@ -35,7 +35,8 @@ from bench.figures import EVENTS_PER_SECOND, MILLISECONDS, Figure, latencies, pe
 from bench.stores import BuiltStore, Place, scratch
 from bench.suites import APP_SINGLE, duty_question_mix
 from domain.events import Facts
-from domain.ledger import Change, MeasureTerms
+from domain.ledger import Change, Ledger, MeasureTerms
+from domain.measure import CHANGE_TYPES, TariffMeasure
 from domain.values import Provenance, Reliability, Source
 from tradeledger.config import StoreConfig
 from tradeledger.services import open_services
@@ -44,8 +45,8 @@ API = "4 HTTP API"
 LATENCY = "7 commit to subscriber"
 
 SSE_FROM_POST = "SSE client, writer POSTing to the same server"
-SSE_FROM_SAVE = "SSE client, writer in another process (Ledger.change_measure)"
-IN_PROCESS = "recorder.subscribe() in the writer's process"
+SSE_FROM_SAVE = "SSE client, writer in another process (from Ledger.save)"
+IN_PROCESS = "recorder.subscribe() in the writer's process (from Ledger.save)"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WRITER_KEY = "bench-writer-key-000000000000"
@@ -331,14 +332,32 @@ def _probe_ids(run: str, count: int) -> list[str]:
     return [f"bench-probe-{run}-{n:05d}" for n in range(count)]
 
 
-def _write_probes(
-    probes: _Probes, ids: Sequence[str], write: Callable[[str, int], None], warm_up: int
-) -> None:
+Write = Callable[[str, int], float]
+"""Writes probe `event_id` (the n-th); returns when the write call began (perf_counter)."""
+
+
+def _saver(ledger: Ledger, measure_id: UUID) -> Write:
+    """Probes saved as the library's own latency is measured: from the save call. The
+    measure is loaded once and each rate change applied to it in memory, so the time of
+    loading the stream (which grows with every probe) is not counted."""
+    measure: TariffMeasure = ledger.repository.get(measure_id)
+    change_rate = CHANGE_TYPES["rate_changed"]
+
+    def save(event_id: str, n: int) -> float:
+        change = _change(event_id, n)
+        change_rate(measure, change.facts, **change.fields)
+        started = time.perf_counter()
+        ledger.save(measure)
+        return started
+
+    return save
+
+
+def _write_probes(probes: _Probes, ids: Sequence[str], write: Write, warm_up: int) -> None:
     """The concurrent writer: one event at a time, each timed from the call that writes
     it; the next is written once the subscriber has the last (so probes never queue)."""
     for n, event_id in enumerate(ids):
-        started = time.perf_counter()
-        write(event_id, n)
+        started = write(event_id, n)
         if n >= warm_up:
             probes.sent[event_id] = started
         probes.await_(event_id)
@@ -415,16 +434,15 @@ def subscriber_latency(
                 _expect(client.post("/v1/measures", json=_imposed("bench-sse")), 201)
                 for run in range(runs):
 
-                    def post(event_id: str, n: int) -> None:
+                    def post(event_id: str, n: int) -> float:
                         body = _rate_changed(event_id, n)
+                        started = time.perf_counter()
                         _expect(client.post("/v1/measures/bench-sse/events", json=body), 201)
+                        return started
 
                     from_post.append(_sse_run(served, ledger, post, f"p{run}", count, settings))
                     if backend == "postgres":
-
-                        def save(event_id: str, n: int) -> None:
-                            ledger.change_measure(measure_id, [_change(event_id, n)])
-
+                        save = _saver(ledger, measure_id)
                         from_save.append(_sse_run(served, ledger, save, f"s{run}", count, settings))
             for run in range(runs):
                 in_process.append(_in_process_run(ledger, measure_id, f"i{run}", count, settings))
@@ -451,7 +469,7 @@ def subscriber_latency(
 def _sse_run(
     served: Served,
     ledger: Any,
-    write: Callable[[str, int], None],
+    write: Write,
     run: str,
     count: int,
     settings: LiveSettings,
@@ -489,11 +507,8 @@ def _in_process_run(
         msg = "the store's subscription did not start"
         raise RuntimeError(msg)
 
-    def save(event_id: str, n: int) -> None:
-        ledger.change_measure(measure_id, [_change(event_id, n)])
-
     ids = _probe_ids(run, count)
-    _write_probes(probes, ids, save, settings.warm_up)
+    _write_probes(probes, ids, _saver(ledger, measure_id), settings.warm_up)
     stop.set()
     # One more event wakes the subscription so that it sees the stop.
     ledger.change_measure(measure_id, [_change(f"bench-probe-{run}-stop", 0)])

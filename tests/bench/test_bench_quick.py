@@ -113,8 +113,9 @@ def test_a_tiny_run_of_the_suite_writes_every_group_on_both_backends(
             assert api in names
         assert (backend, "GET /v1/duty p99") in names
         assert (backend, "SSE client, writer POSTing to the same server p99") in names
-        assert (backend, "recorder.subscribe() in the writer's process p99") in names
-    from_save = "SSE client, writer in another process (Ledger.change_measure) p99"
+        in_process = "recorder.subscribe() in the writer's process (from Ledger.save) p99"
+        assert (backend, in_process) in names
+    from_save = "SSE client, writer in another process (from Ledger.save) p99"
     assert ("postgres", from_save) in names
     by_name = {(f["backend"], f["name"]): f for f in figures}
     api_figure = by_name[("postgres", "POST /v1/measures/{key}/events, 8 clients")]
