@@ -36,6 +36,7 @@ from domain.measure import TariffMeasure
 from domain.negotiation import Negotiation
 from domain.values import ALL_PRODUCTS
 from tradeledger.store import RecordTimeRecorder
+from tradeledger.store.postgres import LedgerPostgresApplicationRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -349,8 +350,9 @@ Ring = Callable[[], None]
 class LogBell:
     """Rings every registered callback soon after the log grows.
 
-    One subscription to the store (`recorder.subscribe()`, so PostgreSQL LISTEN/NOTIFY or
-    SQLite's in-process commit signal) serves every follower of this process: N clients
+    One subscription to the store (on PostgreSQL a bare LISTEN, elsewhere
+    `recorder.subscribe()`, i.e. SQLite's in-process commit signal and its poll for
+    other processes' writes) serves every follower of this process: N clients
     cost one LISTEN connection, not N, and a slow client slows nobody else, because each
     follower reads the log itself, from its own cursor, when woken. The bell carries no
     data, so a missed or duplicated ring can delay a follower but never make it skip or
@@ -415,6 +417,11 @@ class LogBell:
 
     def _follow(self) -> None:
         recorder = self.ledger.recorder
+        if isinstance(recorder, LedgerPostgresApplicationRecorder):
+            # LISTEN alone: the bell needs no notifications selected for it.
+            for _ in recorder.listen_for_commits(self._closed):
+                self._ring_all()
+            return
         with recorder.subscribe(gt=recorder.max_notification_id() or 0) as subscription:
             with self._lock:
                 if self._closed.is_set():

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
+from domain.events import Facts
+from domain.ledger import MEASURE, NEGOTIATION, MeasureTerms, stream_id_for_key
+from domain.values import Provenance, Reliability, Source
 from tests.api.conftest import TestClient, event, fentanyl, seed_us_china, talks
 from tradeledger.log import EventLog, LogBell, LogFilter, parse_event_types
+from tradeledger.runtime import open_ledger
 from tradeledger.schema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
 from tradeledger.services import Services
 
@@ -282,3 +286,30 @@ def test_the_bell_rings_when_the_log_grows(client: TestClient, services: Service
     finally:
         bell.close()
     assert bell._thread is not None and not bell._thread.is_alive()
+
+
+def test_the_bell_rings_for_a_commit_made_by_another_ledger_on_the_store(
+    services: Services,
+) -> None:
+    bell = LogBell(services.ledger)
+    rang = threading.Event()
+    bell.add(rang.set)
+    other = open_ledger(services.config)  # as another process writes: its own connections
+    try:
+        assert rang.wait(5)
+        rang.clear()
+
+        other.impose_measure(
+            measure_id=stream_id_for_key(MEASURE, "written-elsewhere"),
+            key="written-elsewhere",
+            facts=Facts("ELSEWHERE-1", date(2025, 3, 4), datetime(2025, 3, 1, tzinfo=UTC),
+                        Provenance((Source("EO 14257", "The White House",
+                                           Reliability.OFFICIAL),), "tests")),
+            terms=MeasureTerms("US", "Written elsewhere", ("CN",), "elsewhere",
+                               rate_pct=Decimal(5)),
+        )  # fmt: skip
+
+        assert rang.wait(5)
+    finally:
+        other.close()
+        bell.close()

@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC
+from threading import Event
 from typing import Any, ParamSpec, TypeVar, cast
 
 import eventsourcing.postgres as es_postgres
@@ -201,6 +202,21 @@ class LedgerPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder)
             )
             for row in rows
         ]
+
+    def listen_for_commits(self, stopped: Event, check_every: float = 0.25) -> Iterator[None]:
+        """Yield once LISTEN is in place, then once per commit notified (coalesced per
+        read of the socket), until `stopped` is set (seen within `check_every` seconds).
+
+        For wake-up calls only: unlike `subscribe()`, nothing is selected and no thread
+        is started, so a follower that reads the log itself learns of a commit one
+        query and two thread hand-offs sooner.
+        """
+        with self.datastore.get_connection() as conn:
+            conn.execute(SQL("LISTEN {0}").format(Identifier(self.channel_name)))
+            yield
+            while not stopped.is_set():
+                for _ in conn.notifies(timeout=check_every, stop_after=1):
+                    yield
 
 
 class LedgerPostgresProcessRecorder(
