@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -275,7 +275,7 @@ class Ledger(Application[UUID]):
     def stream_info(self, stream_id: UUID) -> StreamInfo:
         """Kind, key, version and event ids of any stream."""
         try:
-            aggregate: object = self.repository.get(stream_id)
+            aggregate: object = self.repository.get(stream_id, projector_func=_project)
         except AggregateNotFoundError:
             raise StreamNotFound(stream_id) from None
         if not isinstance(aggregate, LedgerAggregate):
@@ -408,7 +408,7 @@ class Ledger(Application[UUID]):
 
     def _load(self, stream_id: UUID, cls: type[_A], kind: str) -> _A:
         try:
-            aggregate: object = self.repository.get(stream_id)
+            aggregate: object = self.repository.get(stream_id, projector_func=_project)
         except AggregateNotFoundError:
             raise StreamNotFound(stream_id, kind) from None
         if not isinstance(aggregate, cls):
@@ -471,7 +471,7 @@ class Ledger(Application[UUID]):
         """The stream as the batch has left it so far, loaded from the store the first time."""
         if stream_id not in streams:
             try:
-                aggregate: object = self.repository.get(stream_id)
+                aggregate: object = self.repository.get(stream_id, projector_func=_project)
             except AggregateNotFoundError:
                 streams[stream_id] = None
             else:
@@ -699,6 +699,16 @@ class Ledger(Application[UUID]):
         return self._append_recorded(
             stream_id, cls, kind, apply, expected_version, None, patience
         ).version
+
+
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """Replay `events` onto `aggregate`, as the library's `project_aggregate` does, minus
+    its per-event `isinstance` check against a runtime-checkable protocol: that check
+    alone cost about half of replaying an event (decode and apply: ~40 µs with it,
+    ~20 µs without, CPU time, measured on an 11-event measure)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def _impose(measure_id: UUID, key: str, facts: Facts, terms: MeasureTerms) -> TariffMeasure:
