@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
+from eventsourcing.utils import EnvType
 
 from domain import transcodings
 from domain.errors import (
@@ -37,6 +38,7 @@ from domain.events import Facts, LedgerAggregate
 from domain.idempotency import IdempotencyClaim, IdempotencyKeyReused, IdempotencyRecord
 from domain.measure import CHANGE_TYPES, TariffMeasure
 from domain.negotiation import STEP_TYPES, Negotiation, NegotiationState
+from domain.stream_cache import DEFAULT_MAXSIZE, StreamCache
 
 LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "https://tradeledger.example/streams")
 
@@ -185,9 +187,29 @@ class BatchItemError(DomainError):
 
 
 class Ledger(Application[UUID]):
-    """Use cases of the ledger over both kinds of stream, sharing one ordered event log."""
+    """Use cases of the ledger over both kinds of stream, sharing one ordered event log.
+
+    Writes append to the state this process last saved of a stream, when it still has
+    it (see domain.stream_cache), instead of reading the stream first: one round trip
+    per write. Every decision made on that state which does not end in a committed
+    insert (a conflict, a domain error, an unexpected version, a batch of items all
+    already recorded) is made again on the stream as the store holds it. Reads
+    (`stream_info`, `negotiation_state`, ...) always read the store.
+    """
 
     name = "tradeledger"
+
+    STREAM_CACHE_MAXSIZE = "STREAM_CACHE_MAXSIZE"
+    """How many streams' last saved states to keep (default 1000; 0 keeps none). As with
+    the library's settings, TRADELEDGER_STREAM_CACHE_MAXSIZE takes precedence."""
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        maxsize = self.env.get(self.STREAM_CACHE_MAXSIZE) or str(DEFAULT_MAXSIZE)
+        if not maxsize.strip().lstrip("-").isdigit():
+            raise ValueError(f"{self.STREAM_CACHE_MAXSIZE} must be a whole number, not {maxsize!r}")
+        self.streams = StreamCache(int(maxsize))
+        """The last saved state of the streams written last (see domain.stream_cache)."""
 
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON format, printed and parsed faster (see domain.transcodings),
@@ -275,7 +297,7 @@ class Ledger(Application[UUID]):
     def stream_info(self, stream_id: UUID) -> StreamInfo:
         """Kind, key, version and event ids of any stream."""
         try:
-            aggregate: object = self.repository.get(stream_id)
+            aggregate: object = self.repository.get(stream_id, projector_func=_project)
         except AggregateNotFoundError:
             raise StreamNotFound(stream_id) from None
         if not isinstance(aggregate, LedgerAggregate):
@@ -309,29 +331,45 @@ class Ledger(Application[UUID]):
         """
         deadline = time.monotonic() + patience
         delay = 0.001
+        use_kept = True
         while True:
             streams: dict[UUID, LedgerAggregate | None] = {}
+            kept: set[UUID] = set()
             new_events: list[CanMutateAggregate[UUID]] = []
-            for index, item in enumerate(items):
-                try:
-                    changed = self._apply_batch_item(item, streams)
-                except DomainError as error:
-                    raise BatchItemError(index, error) from error
-                if changed is not None:
-                    # Collected item by item, so the global log keeps the order of the batch.
-                    new_events.extend(changed.collect_events())
+            try:
+                for index, item in enumerate(items):
+                    try:
+                        changed = self._apply_batch_item(item, streams, kept if use_kept else None)
+                    except DomainError as error:
+                        raise BatchItemError(index, error) from error
+                    if changed is not None:
+                        # Collected item by item, so the global log keeps the order of the batch.
+                        new_events.extend(changed.collect_events())
+            except BatchItemError:
+                if kept:
+                    # Refused on kept states, which may be behind the store: decide again.
+                    use_kept = False
+                    continue
+                raise
             touched = [aggregate for aggregate in streams.values() if aggregate is not None]
+            if not new_events and kept:
+                # All recorded already, but the versions to report are the store's.
+                use_kept = False
+                continue
             if new_events:
                 added_to = Counter(event.originator_id for event in new_events)
                 loaded = {a.id: a.version - added_to[a.id] for a in touched}
                 try:
                     self.save(*new_events, *touched)
                 except IntegrityError:
+                    use_kept = False
                     if time.monotonic() > deadline:
                         raise self._batch_conflict(loaded) from None
                     time.sleep(random.uniform(0, delay))
                     delay = min(delay * 2, 0.05)
                     continue
+                for aggregate in touched:
+                    self.streams.keep(aggregate)
             return BatchResult(
                 added=len(new_events),
                 skipped=len(items) - len(new_events),
@@ -407,21 +445,36 @@ class Ledger(Application[UUID]):
     # -- internals -------------------------------------------------------------------
 
     def _load(self, stream_id: UUID, cls: type[_A], kind: str) -> _A:
+        """The stream as the store holds it (never the kept state)."""
         try:
-            aggregate: object = self.repository.get(stream_id)
+            aggregate: object = self.repository.get(stream_id, projector_func=_project)
         except AggregateNotFoundError:
             raise StreamNotFound(stream_id, kind) from None
         if not isinstance(aggregate, cls):
             raise WrongStreamKind(stream_id, kind)
         return aggregate
 
+    def _load_to_write(self, stream_id: UUID, cls: type[_A], kind: str) -> tuple[_A, bool]:
+        """The stream to append to, and whether it is the kept state (maybe behind the
+        store) rather than the store's. A kept state is taken out of the cache: the
+        caller puts it back once its save has committed, or drops it."""
+        kept = self.streams.take(stream_id)
+        if kept is not None:
+            if not isinstance(kept, cls):
+                raise WrongStreamKind(stream_id, kind)
+            return kept, True
+        return self._load(stream_id, cls, kind), False
+
     def _apply_batch_item(
-        self, item: BatchItem, streams: dict[UUID, LedgerAggregate | None]
+        self,
+        item: BatchItem,
+        streams: dict[UUID, LedgerAggregate | None],
+        kept: set[UUID] | None,
     ) -> LedgerAggregate | None:
         """Apply one item to the streams loaded so far: the stream it changed, or None when
-        the item was already recorded."""
+        the item was already recorded. `kept` as in `_batch_stream`."""
         if isinstance(item, AppendChange):
-            aggregate = self._batch_stream(item.stream_id, streams)
+            aggregate = self._batch_stream(item.stream_id, streams, kept)
             cls = TariffMeasure if item.kind == MEASURE else Negotiation
             if aggregate is None:
                 raise StreamNotFound(item.stream_id, item.kind)
@@ -443,7 +496,7 @@ class Ledger(Application[UUID]):
             return aggregate
 
         stream_id = item.measure_id if isinstance(item, ImposeMeasure) else item.negotiation_id
-        existing = self._batch_stream(stream_id, streams)
+        existing = self._batch_stream(stream_id, streams, kept)
         if existing is not None:
             same_kind = isinstance(existing, TariffMeasure) == isinstance(item, ImposeMeasure)
             created_by = next(iter(existing.event_types), None)
@@ -466,12 +519,21 @@ class Ledger(Application[UUID]):
         return created
 
     def _batch_stream(
-        self, stream_id: UUID, streams: dict[UUID, LedgerAggregate | None]
+        self,
+        stream_id: UUID,
+        streams: dict[UUID, LedgerAggregate | None],
+        kept: set[UUID] | None,
     ) -> LedgerAggregate | None:
-        """The stream as the batch has left it so far, loaded from the store the first time."""
+        """The stream as the batch has left it so far, loaded the first time: taken from
+        the cache when `kept` is a set (and then added to it), else from the store."""
+        if stream_id not in streams and kept is not None:
+            taken = self.streams.take(stream_id)
+            if taken is not None:
+                streams[stream_id] = taken
+                kept.add(stream_id)
         if stream_id not in streams:
             try:
-                aggregate: object = self.repository.get(stream_id)
+                aggregate: object = self.repository.get(stream_id, projector_func=_project)
             except AggregateNotFoundError:
                 streams[stream_id] = None
             else:
@@ -496,6 +558,7 @@ class Ledger(Application[UUID]):
             self.save(aggregate)
         except IntegrityError:
             raise StreamAlreadyExists(aggregate.id) from None
+        self.streams.keep(aggregate)
 
     def _idempotently(
         self, claim: IdempotencyClaim | None, write: Callable[[], Written]
@@ -640,6 +703,7 @@ class Ledger(Application[UUID]):
             recordings = self.save(created, *record)
         except IntegrityError:
             raise StreamAlreadyExists(created.id) from None
+        self.streams.keep(created)
         return self._written(recordings, created, kind, created=True)
 
     def _append_recorded(
@@ -662,13 +726,29 @@ class Ledger(Application[UUID]):
         """
         deadline = time.monotonic() + patience
         delay = 0.001
+        fresh: _A | None = None
+        """The stream as the store held it after a failed attempt, for the next one."""
         while True:
             log_position_before = self._log_position() if claim is not None else 0
-            aggregate = self._load(stream_id, cls, kind)
+            if fresh is None:
+                aggregate, kept = self._load_to_write(stream_id, cls, kind)
+            else:
+                aggregate, kept, fresh = fresh, False, None
             loaded_version = aggregate.version
             if expected_version is not None and loaded_version != expected_version:
+                if kept:
+                    # The kept state may be behind the store: only the store can refuse.
+                    fresh = self._load(stream_id, cls, kind)
+                    continue
                 raise VersionConflict(stream_id, expected_version, loaded_version)
-            apply(aggregate)
+            try:
+                apply(aggregate)
+            except DomainError:
+                if kept:
+                    # Refused on a state that may be behind the store: decide on the store's.
+                    fresh = self._load(stream_id, cls, kind)
+                    continue
+                raise
             record = self._claimed(claim, aggregate, kind, loaded_version, log_position_before)
             try:
                 recordings = self.save(aggregate, *record)
@@ -677,12 +757,13 @@ class Ledger(Application[UUID]):
                     replay = self._replay(claim)
                     if replay is not None:
                         return replay
-                current = self._load(stream_id, cls, kind).version
+                fresh = self._load(stream_id, cls, kind)
                 if expected_version is not None or time.monotonic() > deadline:
-                    raise VersionConflict(stream_id, loaded_version, current) from None
+                    raise VersionConflict(stream_id, loaded_version, fresh.version) from None
                 time.sleep(random.uniform(0, delay))
                 delay = min(delay * 2, 0.05)
                 continue
+            self.streams.keep(aggregate)
             return self._written(recordings, aggregate, kind, created=False)
 
     def _append(
@@ -699,6 +780,16 @@ class Ledger(Application[UUID]):
         return self._append_recorded(
             stream_id, cls, kind, apply, expected_version, None, patience
         ).version
+
+
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """Replay `events` onto `aggregate`, as the library's `project_aggregate` does, minus
+    its per-event `isinstance` check against a runtime-checkable protocol: that check
+    alone cost about half of replaying an event (decode and apply: ~40 µs with it,
+    ~20 µs without, CPU time, measured on an 11-event measure)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def _impose(measure_id: UUID, key: str, facts: Facts, terms: MeasureTerms) -> TariffMeasure:

@@ -273,7 +273,7 @@ def test_a_duplicate_that_commits_first_answers_the_other(
     measure_id = stream_id_for_key(MEASURE, "us-cn-fentanyl")
     change = MeasureRateChanged.model_validate(rate("A", 20)).to_change()
     claim = IdempotencyClaim("race", "the same request")
-    load = ledger._load
+    load = ledger._load_to_write
     raced = threading.Event()
     winner: list[Written] = []
 
@@ -284,7 +284,7 @@ def test_a_duplicate_that_commits_first_answers_the_other(
             winner.append(ledger.append_to_stream(MEASURE, measure_id, [change], claim=claim))
         return loaded
 
-    monkeypatch.setattr(ledger, "_load", load_then_lose_the_race)
+    monkeypatch.setattr(ledger, "_load_to_write", load_then_lose_the_race)
 
     loser = ledger.append_to_stream(MEASURE, measure_id, [change], claim=claim)
 
