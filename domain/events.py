@@ -7,6 +7,7 @@ the store stamps it (UTC) at insert, so no client clock can fake it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -38,8 +39,13 @@ class LedgerEvent(Aggregate.Event):
         return self.effective_on if self.effective_on is not None else self.announced_at.date()
 
 
+@functools.cache
 def type_name(event_class: type[LedgerEvent]) -> str:
-    """The public, snake_case name of an event class ("RateChanged" -> "rate_changed")."""
+    """The public, snake_case name of an event class ("RateChanged" -> "rate_changed").
+
+    Cached: every event applied asks for its class's name (event_types), and spelling it
+    out character by character cost more than the rest of applying a rate change.
+    """
     name = event_class.__name__
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 

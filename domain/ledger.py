@@ -18,8 +18,14 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import (
+    Aggregate,
+    CanMutateAggregate,
+    DomainEvent,
+    DomainEventProtocol,
+    MutableOrImmutableAggregate,
+)
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 from eventsourcing.utils import EnvType
 
@@ -224,6 +230,32 @@ class Ledger(Application[UUID]):
         super().register_transcodings(transcoder)
         for transcoding in transcodings.ALL:
             transcoder.register(transcoding)
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """The library's `save`, minus a check that cost as much as encoding an event.
+
+        The library asks of every object given whether it is an event with an isinstance
+        against a runtime-checkable Protocol, which on Python 3.11 walks the protocol's
+        attributes each time (~8 us of CPU per event; `append_batch` gives it every event
+        of a batch). The library's own event class answers that question for its
+        instances cheaply; anything else is still asked the library's way.
+        """
+        processing_event = ProcessingEvent[UUID]()
+        for obj in objs:
+            if isinstance(obj, DomainEvent):
+                processing_event.events.append(obj)
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, as save calls it
+        return recordings
 
     # -- tariff measures -------------------------------------------------------------
 

@@ -89,12 +89,30 @@ def _transcoding(name: Any, names: dict[str, Transcoding]) -> Transcoding:
 
 
 def _holds_uuid(value: Any) -> bool:
+    """Whether a UUID is anywhere in `value`'s dicts, lists and tuples.
+
+    Asked of every event's state before it is written, so the common leaves (text,
+    numbers, dates, value objects) are passed over without a call each.
+    """
     kind = type(value)
     if kind is dict:
-        return any(_holds_uuid(item) for item in value.values())
-    if kind is list or kind is tuple:
-        return any(_holds_uuid(item) for item in value)
-    return isinstance(value, UUID)
+        items = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        return isinstance(value, UUID)
+    for item in items:
+        kind = type(item)
+        if kind is dict or kind is list or kind is tuple:
+            if _holds_uuid(item):
+                return True
+        elif kind not in _NOT_UUIDS and isinstance(item, UUID):
+            return True
+    return False
+
+
+_NOT_UUIDS = frozenset({str, int, bool, float, type(None)})
+"""Types of the values in an event's state that are certainly not UUIDs."""
 
 
 class DateAsISO(Transcoding):

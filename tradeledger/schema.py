@@ -19,6 +19,7 @@ an event; the others have ids starting with EXAMPLE- and an "illustrative" sourc
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -99,10 +100,11 @@ def _with_domain_check(check: Callable[[str, str], str]) -> Callable[[str], str]
 def _stream_ref(value: str) -> str:
     """A stream named by UUID (canonical form) or by key (a case-insensitive slug)."""
     text = value.strip()
-    try:
-        return str(UUID(text))
-    except ValueError:
-        pass
+    if _may_be_uuid(text):
+        try:
+            return str(UUID(text))
+        except ValueError:
+            pass
     key = text.lower()
     if not _KEY.fullmatch(key):
         raise _invalid(
@@ -112,17 +114,34 @@ def _stream_ref(value: str) -> str:
     return key
 
 
+@functools.lru_cache(maxsize=4096)
 def _stream_id(kind: str, ref: str) -> UUID:
-    """The id of the stream a normalised reference names (see `_stream_ref`)."""
+    """The id of the stream a normalised reference names (see `_stream_ref`).
+
+    Cached: a dataset names the same few streams on thousands of lines, and a key's id
+    is a SHA-1 (uuid5), asked for several times per line.
+    """
     return UUID(ref) if _is_uuid(ref) else stream_id_for_key(kind, ref)
 
 
 def _is_uuid(ref: str) -> bool:
+    if not _may_be_uuid(ref):
+        return False
     try:
         UUID(ref)
     except ValueError:
         return False
     return True
+
+
+def _may_be_uuid(text: str) -> bool:
+    """False for text that `UUID()` certainly refuses, without paying for its exception.
+
+    `UUID()` drops braces, "urn:" and "uuid:" and hyphens, then wants 32 hex digits, so
+    text with fewer than 32 characters left after removing hyphens is never a UUID (the
+    usual stream key); anything else is left to `UUID()` to decide.
+    """
+    return len(text) - text.count("-") >= 32
 
 
 def _measure_id(value: str) -> str:
@@ -451,17 +470,20 @@ class EventIn(BaseModel):
 
     def event_fields(self) -> dict[str, Any]:
         """The event's own fields, as the domain's event class names and types them."""
-        return {
-            name: _domain_value(getattr(self, name))
-            for name in type(self).model_fields
-            if name not in _COMMON_FIELDS
-        }
+        values = self.__dict__
+        return {name: _domain_value(values[name]) for name in _own_fields(type(self))}
+
+
+@functools.cache
+def _own_fields(model: type[EventIn]) -> tuple[str, ...]:
+    """The names of an event model's own fields (asked once per line, answered once)."""
+    return tuple(name for name in model.model_fields if name not in _COMMON_FIELDS)
 
 
 def _domain_value(value: object) -> object:
     # Domain events hold tuples (immutable, hashable), never lists.
     if isinstance(value, list):
-        return tuple(_domain_value(item) for item in value)
+        return tuple([_domain_value(item) if isinstance(item, list) else item for item in value])
     return value
 
 
@@ -1461,7 +1483,9 @@ class _StreamLine(BaseModel):
     def _key_agrees_with_stream(self) -> _StreamLine:
         # A key always maps to the same id, so a stream created under a key must live
         # at that id; otherwise a later line naming the key would miss it.
-        key = getattr(self, "key", None)
+        # Only creating lines have a key; read from __dict__, as getattr would pay for
+        # pydantic's AttributeError on every other line.
+        key = self.__dict__.get("key")
         kind, ref = self.stream_kind, self.stream_ref
         if key is None or _stream_id(kind, key) == self.stream_id:
             return self
@@ -1615,6 +1639,47 @@ def check_recordable(value: object, path: str = "body") -> None:
     recorded and make every answer mentioning it take minutes to print. Both are refused
     here, before anything is written, naming the field.
     """
+    if not _holds_unrecordable(value):
+        return
+    _check_recordable(value, path)
+
+
+def _holds_unrecordable(value: object) -> bool:
+    """Whether `value` may hold something `_check_recordable` refuses.
+
+    Nearly every value passes, and building a path for each of its fields, as the walk
+    that names the culprit must, cost more than validating the line did. This walk looks
+    at the same strings and decimals (and maybe more: a model's whole __dict__), without
+    paths; only when it finds something does the naming walk run.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return True
+        elif type(item) in _INERT:
+            continue
+        elif isinstance(item, Decimal):
+            if item > MAX_RATE_PCT:
+                return True
+        elif isinstance(item, BaseModel):
+            pending.extend(item.__dict__.values())
+            if item.__pydantic_extra__:
+                pending.extend(item.__pydantic_extra__.values())
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
+_INERT = frozenset({type(None), bool, int, date, datetime})
+"""Types of value with nothing in them to refuse."""
+
+
+def _check_recordable(value: object, path: str) -> None:
     if isinstance(value, str):
         if _UNSTORABLE.search(value):
             raise InvalidValue(path, "text must not hold NUL characters or lone surrogates")
@@ -1623,14 +1688,14 @@ def check_recordable(value: object, path: str = "body") -> None:
             raise InvalidValue(path, f"{value} is not a plausible rate (at most {MAX_RATE_PCT})")
     elif isinstance(value, BaseModel):
         for name, item in value:
-            check_recordable(item, f"{path}.{name}" if path else name)
+            _check_recordable(item, f"{path}.{name}" if path else name)
     elif isinstance(value, dict):
         for key, item in value.items():
-            check_recordable(key, path)
-            check_recordable(item, f"{path}.{key}" if path else str(key))
+            _check_recordable(key, path)
+            _check_recordable(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            check_recordable(item, f"{path}.{index}" if path else str(index))
+            _check_recordable(item, f"{path}.{index}" if path else str(index))
 
 
 def to_batch_item(line: DatasetLine) -> BatchItem:
