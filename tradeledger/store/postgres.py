@@ -102,8 +102,10 @@ class LedgerPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder)
         self.sql_create_statements[self.create_insert_function_statement_index] = SQL(
             _CREATE_APPEND_FUNCTION
         ).format(**names)
+        # The events go in binary (%b): in text, psycopg quotes every composite and its
+        # state (a bytea, escaped as hex) and the server parses them back.
         self.sql_call_append_function = SQL(
-            "SELECT notification_id FROM {schema}.{function}(%s, %s::integer) AS notification_id"
+            "SELECT notification_id FROM {schema}.{function}(%b, %s::integer) AS notification_id"
         ).format(**names)
         self.sql_select_notifications_with_record_time = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state, "
