@@ -17,6 +17,8 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -48,6 +50,73 @@ def _cyclic_gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+class _BatchWriter:
+    """Writes the projector's batches, one at a time and in order, on a thread of its own.
+
+    At most one batch is pending: `wait` returns once it is committed (or raises what
+    writing it raised). The thread is started for the first batch sent to the background,
+    so a catch-up of a single batch starts none.
+    """
+
+    def __init__(self, view: ReadModelView) -> None:
+        self._view = view
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
+        self.pending_events = 0
+        """Events in the pending batch."""
+        self.position = 0
+        """Position of the last batch committed."""
+        self._pending_position = 0
+
+    def __enter__(self) -> _BatchWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Leaving early (an error while reading): let the pending batch finish, since
+        # its thread cannot be interrupted; an error of its own gives way to the first.
+        if self._pending is not None:
+            futures.wait([self._pending])
+        if self._executor is not None:
+            self._executor.shutdown()
+
+    def submit(
+        self, rows: Sequence[Rows], tracking: Tracking, events: int, *, in_background: bool
+    ) -> None:
+        """Write `rows` and `tracking`, in the background or now (a last, short batch)."""
+        assert self._pending is None, "wait() for the pending batch first"
+        if in_background:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="projector-writer")
+            self._pending = self._executor.submit(self._view.project, rows, tracking)
+        else:
+            self._pending = Future()
+            try:
+                self._view.project(rows, tracking)
+            except Exception as error:  # raised by wait(), as from the background
+                self._pending.set_exception(error)
+            else:
+                self._pending.set_result(None)
+        self.pending_events = events
+        self._pending_position = tracking.notification_id
+
+    def wait(self) -> int:
+        """Wait for the pending batch to be committed; return its number of events."""
+        pending, events = self._pending, self.pending_events
+        if pending is None:
+            return 0
+        self._pending, self.pending_events = None, 0
+        pending.result()
+        self.position = self._pending_position
+        return events
+
+
+DEFAULT_BATCH_SIZE = 10_000
+"""Events per transaction. Larger batches mean fewer round trips per event, and the
+writer thread waits for the GIL after each round trip (while the reader decodes), so
+pipelining pays off with them: a 100k rebuild on PostgreSQL ran about 15-30% faster
+with 10000 than with 2000."""
+
+
 Progress = Callable[[int, int], None]
 """Called with (position reached, last position in the log) after each batch."""
 
@@ -55,7 +124,9 @@ Progress = Callable[[int, int], None]
 class Projector:
     """Projects the ledger's log into a ReadModelView, exactly once per event."""
 
-    def __init__(self, ledger: Ledger, view: ReadModelView, batch_size: int = 2000) -> None:
+    def __init__(
+        self, ledger: Ledger, view: ReadModelView, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> None:
         recorder = ledger.recorder
         if not isinstance(recorder, RecordTimeRecorder):
             msg = f"{type(recorder).__qualname__} does not record record times"
@@ -86,32 +157,47 @@ class Projector:
         return view_at
 
     def catch_up(self, progress: Progress | None = None, limit: int | None = None) -> int:
-        """Project every event recorded after the view's position; return how many."""
+        """Project every event recorded after the view's position; return how many.
+
+        Batches are pipelined: while one batch is written (the database's work, during
+        which psycopg and sqlite3 release the GIL), the next is read and turned into rows.
+        One writer thread commits the batches one at a time, in position order, each with
+        its tracking position, so a crash still loses or repeats nothing. A catch-up that
+        fits in one batch is written by the calling thread alone.
+        """
         done = 0
-        with self._lock:
+        with self._lock, _BatchWriter(self.view) as writer:
             position = self.view.current_position()
             end = self.log_position() if progress else 0
-            while limit is None or done < limit:
-                size = self.batch_size if limit is None else min(self.batch_size, limit - done)
+            while True:
+                size = self.batch_size
+                if limit is not None:
+                    size = min(size, limit - done - writer.pending_events)
                 with _cyclic_gc_paused():
-                    batch = self.recorder.select_notifications_with_record_time(
-                        start=position, limit=size, inclusive_of_start=False
-                    )
-                    if not batch:
-                        break
-                    try:
-                        self._project(batch)
-                    except IntegrityError:
-                        # Another process projected this batch first: carry on from there.
-                        position = self.view.current_position()
-                        continue
+                    batch: Sequence[RecordedNotification] = []
+                    if size > 0:
+                        batch = self.recorder.select_notifications_with_record_time(
+                            start=position, limit=size, inclusive_of_start=False
+                        )
+                    rows = self._rows(batch)
+                try:
+                    written = writer.wait()
+                except IntegrityError:
+                    # Another process projected the pending batch first: carry on from
+                    # there (the batch just read follows the pending one, so it goes too).
+                    position = self.view.current_position()
+                    continue
+                done += written
+                if written and progress:
+                    progress(writer.position, max(end, writer.position))
+                if not batch:
+                    break
                 position = batch[-1].id
-                done += len(batch)
-                if progress:
-                    progress(position, max(end, position))
+                tracking = Tracking(self.view.application_name, position)
+                writer.submit(rows, tracking, len(batch), in_background=len(batch) == size)
         return done
 
-    def _project(self, batch: Sequence[RecordedNotification]) -> None:
+    def _rows(self, batch: Sequence[RecordedNotification]) -> list[Rows]:
         rows: list[Rows] = []
         to_domain_event = self.ledger.mapper.to_domain_event
         for notification in batch:
@@ -122,7 +208,7 @@ class Projector:
                 continue
             kind = MEASURE if isinstance(event, TariffMeasure.Event) else NEGOTIATION
             rows.append(rows_for(event, notification.id, notification.recorded_at, kind))
-        self.view.project(rows, Tracking(self.view.application_name, batch[-1].id))
+        return rows
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every read model and project the whole log again."""

@@ -17,7 +17,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from domain.ledger import Ledger
-from projections.projector import Projector
+from projections.projector import DEFAULT_BATCH_SIZE, Projector
 from projections.queries import Queries
 from projections.views import PostgresReadModelView, ReadModelView, SQLiteReadModelView
 from tradeledger.config import StoreConfig, store_config
@@ -64,11 +64,12 @@ def open_services(
 ) -> Services:
     """Open the configured store (TRADELEDGER_DATABASE_URL unless `config` is given).
 
-    The projector's batch size comes from TRADELEDGER_PROJECTION_BATCH (default 2000).
+    The projector's batch size comes from TRADELEDGER_PROJECTION_BATCH (default
+    projections.projector.DEFAULT_BATCH_SIZE).
     """
     config = config or store_config()
     if batch_size is None:
-        batch_size = int(os.environ.get(BATCH_SIZE_VARIABLE, "") or 2000)
+        batch_size = int(os.environ.get(BATCH_SIZE_VARIABLE, "") or DEFAULT_BATCH_SIZE)
     ledger = open_ledger(config)
     view = _view(ledger, config)
     projector = Projector(ledger, view, batch_size=batch_size)

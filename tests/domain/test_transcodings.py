@@ -106,3 +106,27 @@ def test_the_ledger_uses_it_unless_another_transcoder_is_configured() -> None:
 
     assert type(default.mapper.transcoder) is transcodings.LedgerJSONTranscoder
     assert type(configured.mapper.transcoder) is JSONTranscoder
+
+
+class DatetimeAsUTC(DatetimeAsISO):
+    """A subclass of a library transcoding that decodes differently."""
+
+    def decode(self, data: str) -> datetime:
+        return super().decode(data).astimezone(UTC)
+
+
+def test_a_subclass_of_a_library_transcoding_decodes_its_own_way() -> None:
+    transcoder = ledgers()
+    transcoder.register(DatetimeAsUTC())
+    stored = b'{"at":{"_type_":"datetime_iso","_data_":"2025-04-09T02:00:00+02:00"}}'
+
+    assert transcoder.decode(stored)["at"].tzinfo is UTC
+
+
+def test_a_transcoding_put_straight_into_names_still_decodes() -> None:
+    transcoder = transcodings.LedgerJSONTranscoder()
+    transcoder.names["decimal_str"] = DecimalAsStr()
+
+    assert transcoder.decode(b'{"r":{"_type_":"decimal_str","_data_":"8.5"}}') == {
+        "r": Decimal("8.5")
+    }

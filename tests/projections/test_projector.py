@@ -284,3 +284,46 @@ def test_the_projection_worker_wakes_on_the_stores_notification_not_its_poll(
         writer.close()
         services.close()
     assert code == 0, stderr
+
+
+def test_a_catch_up_in_many_batches_writes_what_one_batch_writes(
+    store: Store, tmp_path: Path
+) -> None:
+    services = open_services(store.config, batch_size=50)
+    total = services.projector.log_position()
+    services.view.drop()
+    services.view.create_table()
+
+    first = services.projector.catch_up(limit=120)
+    rest = services.projector.catch_up()
+    in_batches = _dump(services)
+    services.close()
+
+    assert (first, first + rest) == (120, total)
+    assert in_batches == _clean_rebuild(store, tmp_path)
+
+
+def test_a_batch_another_process_projected_first_is_skipped(store: Store, tmp_path: Path) -> None:
+    ours = open_services(store.config, batch_size=50)
+    theirs = open_services(store.config, batch_size=50)
+    total = ours.projector.log_position()
+    ours.view.drop()
+    ours.view.create_table()
+    project = ours.view.project
+    calls = 0
+
+    def overtaken(batch: Any, tracking: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # the other process projects this batch and the next meanwhile
+            theirs.projector.catch_up(limit=100)
+        project(batch, tracking)
+
+    ours.view.project = overtaken  # type: ignore[method-assign]
+    done = ours.projector.catch_up()
+    projected = _dump(ours)
+    ours.close()
+    theirs.close()
+
+    assert done == total - 100
+    assert projected == _clean_rebuild(store, tmp_path)

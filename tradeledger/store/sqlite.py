@@ -120,14 +120,15 @@ class LedgerSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(statement, params)
             rows = c.fetchall()
+        from_row, convert_id = RecordedNotification.from_row, self.convert_originator_id
         return [
-            RecordedNotification(
-                id=row["rowid"],
-                originator_id=self.convert_originator_id(row["originator_id"]),
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=row["state"],
-                recorded_at=datetime.fromisoformat(row["recorded_at"]).astimezone(UTC),
+            from_row(
+                row["rowid"],
+                convert_id(row["originator_id"]),
+                row["originator_version"],
+                row["topic"],
+                row["state"],
+                datetime.fromisoformat(row["recorded_at"]).astimezone(UTC),
             )
             for row in rows
         ]
