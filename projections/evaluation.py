@@ -24,7 +24,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.values import ALL_PRODUCTS, prefixes_of
-from projections.facts import LATEST_PER_KEY_KINDS, FactRow, MeasureRow
+from projections.facts import LATEST_PER_KEY_KINDS, START_UNKNOWN, FactRow, MeasureRow
 
 
 class Reason(StrEnum):
@@ -206,6 +206,8 @@ def evaluate_measure(
         and len(exclusion.key) >= len(coverage.key)
     ):
         detail = f"HS {exclusion.key or '*'} excluded from {exclusion.occurred_on.isoformat()}"
+        if exclusion.detail == START_UNKNOWN:
+            detail += " (its effective date is unknown: the announcement day is assumed)"
         return _skip(measure, Reason.EXCLUDED, detail, [exclusion.event_id])
     rate = _longest(indexed, "rate", prefixes)
     if rate is None or rate.rate_pct is None:

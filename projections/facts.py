@@ -6,7 +6,9 @@ PostgreSQL views store exactly the same rows and the evaluator reads them the sa
 Kinds of measure facts, and how the evaluator combines the rows of one kind:
   rate        key = HS prefix ("" = general rate)      latest on or before D, per key
   coverage    key = HS prefix ("" = every product)     latest per key; state covered|not_covered
-  exclusion   key = HS prefix                          latest per key; state excluded|revoked
+  exclusion   key = HS prefix                          latest per key; state excluded|revoked;
+                                                       detail START_UNKNOWN when the event
+                                                       gave no effective date
   legal       key = ""                                 latest; state stops|continues
   terminated  key = ""                                 any on or before D
   suspension  key = its event id                       all that started on or before D
@@ -29,6 +31,10 @@ from domain.measure import TariffMeasure
 from domain.negotiation import Negotiation
 
 LATEST_PER_KEY_KINDS = ("rate", "coverage", "exclusion", "legal")
+
+START_UNKNOWN = "start_unknown"
+"""The detail of an exclusion row whose event gave no effective date (its row then
+counts from the announcement day, and answers say that this day is assumed)."""
 ALL_ROWS_KINDS = ("terminated", "suspension", "extension", "precedence")
 
 
@@ -230,7 +236,14 @@ def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:
             covered = dict.fromkeys([*event.hs_prefixes, *event.rate_by_prefix])
             facts += [_fact(event, at, "coverage", p, state="covered") for p in covered]
             facts += [
-                _fact(event, at, "exclusion", p, state="excluded")
+                _fact(
+                    event,
+                    at,
+                    "exclusion",
+                    p,
+                    state="excluded",
+                    detail=START_UNKNOWN if event.effective_on is None else "",
+                )
                 for p in event.excluded_hs_prefixes
             ]
         case TariffMeasure.RateChanged():
@@ -245,7 +258,11 @@ def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:
                 for p in event.removed_hs_prefixes
             ]
         case TariffMeasure.ExclusionGranted():
-            facts += [_fact(event, at, "exclusion", p, state="excluded") for p in event.hs_prefixes]
+            unknown = START_UNKNOWN if event.effective_on is None else ""
+            facts += [
+                _fact(event, at, "exclusion", p, state="excluded", detail=unknown)
+                for p in event.hs_prefixes
+            ]
         case TariffMeasure.ExclusionRevoked():
             facts += [_fact(event, at, "exclusion", p, state="revoked") for p in event.hs_prefixes]
         case TariffMeasure.SuspensionGranted():
