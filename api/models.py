@@ -317,6 +317,12 @@ class SkippedMeasurePublic(Public):
     until: date | None = Field(default=None, description="When the reason ends, if known.")
 
 
+class FinerLinePublic(Public):
+    hs_prefix: str = Field(description="A more precise code under the one asked, as digits.")
+    total_additional_pct: Number = Field(description="The duty on that line.")
+    applied: list[str] = Field(description="Keys of the measures applied to that line.")
+
+
 class DutyPublic(PointPublic):
     """The additional duty on one product, with every measure applied and every reason."""
 
@@ -327,6 +333,15 @@ class DutyPublic(PointPublic):
     total_additional_pct: Number = Field(description="The sum of the applied rates (not MFN).")
     applied: list[AppliedMeasurePublic]
     not_applied: list[SkippedMeasurePublic]
+    finer_lines: list[FinerLinePublic] = Field(
+        default_factory=list,
+        description="When the code asked is less precise than some measure's scope: the "
+        "lines under it that are charged differently, each with its own total. The total "
+        "above is then the duty on the other lines under the code asked.",
+    )
+    finer_lines_truncated: bool = Field(
+        default=False, description="More finer lines exist than are listed."
+    )
 
     @classmethod
     def of(cls, answer: DutyAnswer) -> DutyPublic:
@@ -340,6 +355,8 @@ class DutyPublic(PointPublic):
                 "total_additional_pct": answer.total_additional_pct,
                 "applied": answer.applied,
                 "not_applied": answer.not_applied,
+                "finer_lines": answer.finer_lines,
+                "finer_lines_truncated": answer.finer_lines_truncated,
             }
         )
 

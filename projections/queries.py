@@ -45,6 +45,30 @@ class AsOf:
 
 
 @dataclass(frozen=True)
+class FinerLine:
+    """A more precise code under the one asked, that the measures treat differently.
+
+    A measure scoped to HS 8703.80.00 does not cover a question about 8703.80 (most
+    lines under it may be outside the measure), but the answer then depends on the
+    line: each such line is listed with its own total, so that no answer silently
+    stands for a product it does not describe.
+    """
+
+    hs_prefix: str
+    total_additional_pct: Decimal
+    applied: tuple[str, ...]
+    """Keys of the measures applied to this line."""
+
+
+FINER_LINES_LIMIT = 20
+"""At most this many finer lines are evaluated and listed per duty question."""
+
+PRECISE_HS_DIGITS = 10
+"""Questions with at least this many digits (a full national tariff line, as the US
+statistical suffix) are taken as precise, and cost no search for finer lines."""
+
+
+@dataclass(frozen=True)
 class DutyAnswer:
     importer: str
     origin: str
@@ -54,6 +78,11 @@ class DutyAnswer:
     total_additional_pct: Decimal
     applied: tuple[AppliedMeasure, ...]
     not_applied: tuple[SkippedMeasure, ...]
+    finer_lines: tuple[FinerLine, ...] = ()
+    """Lines under `hs` whose duty differs from the total above (empty when `hs` is as
+    precise as every measure's scope)."""
+    finer_lines_truncated: bool = False
+    """More than FINER_LINES_LIMIT finer lines exist; only the first are listed."""
 
 
 @dataclass(frozen=True)
@@ -206,16 +235,55 @@ class Queries:
             point.position,
         )
         applied, skipped = evaluate_duty(measures, facts, origin_code, digits, point.on)
+        total = sum((a.rate_pct for a in applied), Decimal(0))
+        finer: list[FinerLine] = []
+        truncated = False
+        if len(digits) < PRECISE_HS_DIGITS and measures:
+            finer, truncated = self._finer_lines(measures, origin_code, digits, point, applied)
         return DutyAnswer(
             importer=importer_code,
             origin=origin_code,
             hs=hs,
             hs_digits=digits,
             as_of=point,
-            total_additional_pct=sum((a.rate_pct for a in applied), Decimal(0)),
+            total_additional_pct=total,
             applied=tuple(applied),
             not_applied=tuple(skipped),
+            finer_lines=tuple(finer),
+            finer_lines_truncated=truncated,
         )
+
+    def _finer_lines(
+        self,
+        measures: Sequence[MeasureRow],
+        origin: str,
+        digits: str,
+        point: AsOf,
+        applied: Sequence[AppliedMeasure],
+    ) -> tuple[list[FinerLine], bool]:
+        """The lines under `digits` that some measure names, evaluated each as its own
+        question (all in one read of the facts), where the answer differs."""
+        ids = [m.measure_id for m in measures]
+        keys = self.view.finer_keys(ids, digits, FINER_LINES_LIMIT + 1)
+        truncated = len(keys) > FINER_LINES_LIMIT
+        keys = keys[:FINER_LINES_LIMIT]
+        if not keys:
+            return [], False
+        prefixes = sorted({p for key in keys for p in prefixes_of(key)})
+        facts = self.view.facts_for(ids, prefixes, point.on, point.known_at, point.position)
+        asked = {(a.measure_id, a.rate_pct) for a in applied}
+        lines = []
+        for key in keys:
+            line_applied, _ = evaluate_duty(measures, facts, origin, key, point.on)
+            if {(a.measure_id, a.rate_pct) for a in line_applied} != asked:
+                lines.append(
+                    FinerLine(
+                        hs_prefix=key,
+                        total_additional_pct=sum((a.rate_pct for a in line_applied), Decimal(0)),
+                        applied=tuple(a.key for a in line_applied),
+                    )
+                )
+        return lines, truncated
 
     # -- measures --------------------------------------------------------------------
 

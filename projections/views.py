@@ -355,6 +355,21 @@ class ReadModelView:
         )
         return [self._measure(r) for r in rows]
 
+    def finer_keys(self, measure_ids: Sequence[UUID], digits: str, limit: int) -> list[str]:
+        """HS prefixes longer than `digits` that start with it and that these measures'
+        rates, scopes or exclusions name (at any time: the caller reads their facts as of
+        its point), in order, at most `limit`."""
+        if not measure_ids:
+            return []
+        marks = ",".join("?" * len(measure_ids))
+        rows = self._select(
+            "SELECT DISTINCT key FROM tl_fact_keys"
+            f" WHERE measure_id IN ({marks}) AND kind IN ('rate', 'coverage', 'exclusion')"
+            " AND key LIKE ? AND length(key) > ? ORDER BY key LIMIT ?",
+            [*(m.hex for m in measure_ids), f"{digits}%", len(digits), limit],
+        )
+        return [str(row["key"]) for row in rows]
+
     def measure(self, measure_id: UUID, known_at: datetime, position: int) -> MeasureRow | None:
         rows = self._select(
             "SELECT * FROM tl_measures WHERE measure_id = ? AND announced_at <= ?"

@@ -92,6 +92,17 @@ def print_duty(answer: DutyAnswer) -> None:
     for skipped in answer.not_applied:
         typer.echo(f"  {skipped.name} [{skipped.layer}]: {skipped.reason.value}: {skipped.detail}")
         typer.echo(f"           events: {', '.join(skipped.events)}")
+    if answer.finer_lines:
+        more = " (and more)" if answer.finer_lines_truncated else ""
+        typer.echo(
+            f"HS {answer.hs} is less precise than some measures' scope; the total above is "
+            f"for the other lines under it. Charged differently{more}:"
+        )
+    for line in answer.finer_lines:
+        measures = ", ".join(line.applied) or "none"
+        typer.echo(
+            f"  HS {line.hs_prefix}: {_pct(line.total_additional_pct)} (applied: {measures})"
+        )
 
 
 def print_measure(state: MeasureState) -> None:

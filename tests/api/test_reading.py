@@ -120,6 +120,21 @@ def test_a_bad_point_in_time_is_refused_naming_the_parameter(
     assert error["field"] == f"query.{name}"
 
 
+def test_a_coarse_code_lists_the_finer_lines_charged_differently(seeded: TestClient) -> None:
+    # The reciprocal tariff excludes 8517.13 (smartphones); a question about chapter
+    # heading 8517 cannot have one answer, and says which line differs and how.
+    answer = duty(seeded, hs="8517", on="2025-04-15", known_at="2025-04-20")
+    precise = duty(seeded, hs="8517.13", on="2025-04-15", known_at="2025-04-20")
+
+    assert answer["total_additional_pct"] == 145
+    assert answer["finer_lines"] == [
+        {"hs_prefix": "851713", "total_additional_pct": 20, "applied": ["us-cn-fentanyl"]}
+    ]
+    assert answer["finer_lines_truncated"] is False
+    assert precise["total_additional_pct"] == 20
+    assert precise["finer_lines"] == []
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

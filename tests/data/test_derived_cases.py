@@ -344,14 +344,6 @@ def test_the_unofficial_exemptions_carry_their_low_reliability(store: LoadedStor
     assert events["CN-US-ETHANE-WAIVER"].effective_on is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "projections/evaluation.py flags an unknown effective date only for a measure's "
-        "`imposed` event (AppliedMeasure.effective_date_unknown); an exclusion with "
-        "effective_on null is reported as 'excluded from <announcement day>' with no flag"
-    ),
-)
 def test_an_exclusion_with_an_unknown_start_is_flagged_in_the_answer(store: LoadedStore) -> None:
     answer = store.services.queries.duty_on("CN", "US", ETHANE, on=date(2025, 5, 1))
 
@@ -360,21 +352,23 @@ def test_an_exclusion_with_an_unknown_start_is_flagged_in_the_answer(store: Load
     assert "unknown" in waived.detail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a query less precise than a measure's HS prefixes silently misses the measure: "
-        "HS 8703.80 does not match the auto 232 line 8703.80.00 (the timeline's 8-digit "
-        "scope), so the reciprocal 125% is charged instead and the answer is 245%; the "
-        "engine neither treats the 6-digit code as covered nor flags the ambiguity"
-    ),
-)
-def test_a_chinese_ev_asked_at_six_digits_pays_the_same_as_at_eight(store: LoadedStore) -> None:
-    # In the US tariff schedule 8703.80 has a single 8-digit line, 8703.80.00, so both
-    # questions are the same question: 20 fentanyl + 25 auto 232 + 100 Section 301.
-    answer = store.services.queries.duty_on("US", "CN", "8703.80", on=date(2025, 5, 1))
+def test_a_chinese_ev_asked_at_six_digits_names_the_eight_digit_line_charged_differently(
+    store: LoadedStore,
+) -> None:
+    # The auto 232 measure is scoped to the 8-digit line 8703.80.00, so a question about
+    # 8703.80 is not one question: lines under it outside that scope pay the reciprocal
+    # tariff, 8703.80.00 pays 20 fentanyl + 25 auto 232 + 100 Section 301. The answer
+    # must say so rather than silently answer for one of them.
+    coarse = store.services.queries.duty_on("US", "CN", "8703.80", on=date(2025, 5, 1))
+    precise = store.services.queries.duty_on("US", "CN", "8703.80.00", on=date(2025, 5, 1))
 
-    assert answer.total_additional_pct == D(145)
+    assert precise.total_additional_pct == D(145)
+    assert precise.finer_lines == ()
+    lines = {line.hs_prefix: line for line in coarse.finer_lines}
+    assert lines["87038000"].total_additional_pct == D(145)
+    assert set(lines["87038000"].applied) == {m.key for m in precise.applied}
+    assert coarse.total_additional_pct != D(145)
+    assert not coarse.finer_lines_truncated
 
 
 # -- negotiations -------------------------------------------------------------------------
