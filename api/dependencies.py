@@ -29,24 +29,29 @@ from tradeledger.schema import StreamRef
 from tradeledger.services import Services
 
 # -- composition ------------------------------------------------------------------------
+#
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in
+# its thread pool, one hand-off per dependency per request (six for an append, costing
+# more than the append itself); coroutines run on the event loop at once. Those that
+# read the store (log_filter) stay plain functions, so they never block the loop.
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_event_log(request: Request) -> EventLog:
+async def get_event_log(request: Request) -> EventLog:
     log: EventLog = request.app.state.event_log
     return log
 
 
-def get_log_bell(request: Request) -> LogBell:
+async def get_log_bell(request: Request) -> LogBell:
     bell: LogBell = request.app.state.log_bell
     return bell
 
@@ -57,11 +62,11 @@ EventLogDep = Annotated[EventLog, Depends(get_event_log)]
 LogBellDep = Annotated[LogBell, Depends(get_log_bell)]
 
 
-def get_ledger(services: ServicesDep) -> Ledger:
+async def get_ledger(services: ServicesDep) -> Ledger:
     return services.ledger
 
 
-def get_queries(services: ServicesDep) -> Queries:
+async def get_queries(services: ServicesDep) -> Queries:
     return services.queries
 
 
@@ -106,11 +111,11 @@ def stream_id_of(kind: str, ref: str, field: str = "id") -> UUID:
         return stream_id_for_key(kind, normalised)
 
 
-def measure_id(ref: StreamRefPath) -> UUID:
+async def measure_id(ref: StreamRefPath) -> UUID:
     return stream_id_of(MEASURE, ref)
 
 
-def negotiation_id(ref: StreamRefPath) -> UUID:
+async def negotiation_id(ref: StreamRefPath) -> UUID:
     return stream_id_of(NEGOTIATION, ref)
 
 
@@ -165,7 +170,7 @@ def _instant(text: str | None, field: str) -> date | datetime | None:
     return value
 
 
-def point(
+async def point(
     on: Annotated[
         str | None, Query(description="The effective day (default today). " + _POINT_TEXT)
     ] = None,
@@ -186,7 +191,7 @@ def point(
     )
 
 
-def second_point(
+async def second_point(
     on2: Annotated[str | None, Query(description="The second point's `on` (default `on`).")] = None,
     known_at2: Annotated[
         str | None, Query(description="The second point's `known_at` (default `known_at`).")
@@ -208,7 +213,7 @@ SecondPointQuery = Annotated[Point, Depends(second_point)]
 _ETAG = re.compile(r'\s*"(\d{1,18})"\s*')
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(

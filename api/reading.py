@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import (
     LedgerDep,
@@ -66,7 +67,7 @@ Order = Literal["effective", "announced", "recorded"]
 
 
 @router.get("/duty", responses=_READ, summary="The duty on a product")
-def duty(
+async def duty(
     _: Reader,
     queries: QueriesDep,
     point: PointQuery,
@@ -82,11 +83,12 @@ def duty(
     Lists each measure applied with its rate and the events that established it, and each
     measure that did not apply with the reason (excluded, displaced, suspended until...).
     """
-    return DutyPublic.of(queries.duty_on(importer, origin, hs, *point.astuple()))
+    answer = await run_in_threadpool(queries.duty_on, importer, origin, hs, *point.astuple())
+    return DutyPublic.of(answer)
 
 
 @router.get("/measures/{id}", responses=_VERSIONED, summary="A measure's state")
-def measure(
+async def measure(
     _: Reader,
     ledger: LedgerDep,
     queries: QueriesDep,
@@ -96,12 +98,16 @@ def measure(
 ) -> MeasurePublic:
     """A measure on day `on`: whether it is in force, its rates, scope, exclusions,
     suspensions and precedence rules, each with the event behind it."""
-    _version_tag(response, ledger.current_version(measure_id), point.recorded_at)
-    return MeasurePublic.of(queries.measure_state(measure_id, *point.astuple()))
+
+    def read() -> MeasurePublic:
+        _version_tag(response, ledger.current_version(measure_id), point.recorded_at)
+        return MeasurePublic.of(queries.measure_state(measure_id, *point.astuple()))
+
+    return await run_in_threadpool(read)
 
 
 @router.get("/negotiations/{id}", responses=_VERSIONED, summary="A negotiation's state")
-def negotiation(
+async def negotiation(
     _: Reader,
     ledger: LedgerDep,
     queries: QueriesDep,
@@ -111,8 +117,12 @@ def negotiation(
 ) -> NegotiationPublic:
     """A negotiation on day `on`: its status and the step that set it, open preconditions,
     the last round, proposals on the table, agreements, truce and threats."""
-    _version_tag(response, ledger.current_version(negotiation_id), point.recorded_at)
-    return NegotiationPublic.of(queries.negotiation_state(negotiation_id, *point.astuple()))
+
+    def read() -> NegotiationPublic:
+        _version_tag(response, ledger.current_version(negotiation_id), point.recorded_at)
+        return NegotiationPublic.of(queries.negotiation_state(negotiation_id, *point.astuple()))
+
+    return await run_in_threadpool(read)
 
 
 def _version_tag(response: Response, version: int, recorded_at: object) -> None:
@@ -123,7 +133,7 @@ def _version_tag(response: Response, version: int, recorded_at: object) -> None:
 
 
 @router.get("/schedules/{imposer}", responses=_READ, summary="An imposer's schedule")
-def schedule(
+async def schedule(
     _: Reader,
     queries: QueriesDep,
     imposer: Annotated[
@@ -134,7 +144,8 @@ def schedule(
 ) -> SchedulePublic:
     """Every measure of `imposer` that targets `origin` (or every origin), and its state
     on day `on`; measures in force first."""
-    return SchedulePublic.of(queries.schedule(imposer, origin, *point.astuple()))
+    answer = await run_in_threadpool(queries.schedule, imposer, origin, *point.astuple())
+    return SchedulePublic.of(answer)
 
 
 @router.get("/measures/{id}/timeline", responses=_READ_STREAM, summary="A measure's timeline")

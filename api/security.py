@@ -158,7 +158,7 @@ def _principal(
     return principal
 
 
-def require_read(
+async def require_read(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
@@ -168,7 +168,7 @@ def require_read(
     )
 
 
-def require_write(
+async def require_write(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:

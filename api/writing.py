@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import (
     Claim,
@@ -85,7 +86,7 @@ def _expected(in_body: int | None, in_header: int | None) -> int | None:
 @router.post(
     "/measures", status_code=status.HTTP_201_CREATED, responses=_CREATED, summary="Create a measure"
 )
-def create_measure(
+async def create_measure(
     _: Writer,
     body: MeasureCreate,
     ledger: LedgerDep,
@@ -98,7 +99,8 @@ def create_measure(
     measure, and creating it twice answers 409); without one, it gets a fresh UUID.
     """
     check_recordable(body)
-    return _answer(response, ledger.create_stream(body.to_command(), claim=claim))
+    written = await run_in_threadpool(ledger.create_stream, body.to_command(), claim=claim)
+    return _answer(response, written)
 
 
 @router.post(
@@ -107,7 +109,7 @@ def create_measure(
     responses=_CREATED,
     summary="Open a negotiation",
 )
-def create_negotiation(
+async def create_negotiation(
     _: Writer,
     body: NegotiationCreate,
     ledger: LedgerDep,
@@ -120,7 +122,8 @@ def create_negotiation(
     same negotiation, and opening it twice answers 409); without one, it gets a fresh UUID.
     """
     check_recordable(body)
-    return _answer(response, ledger.create_stream(body.to_command(), claim=claim))
+    written = await run_in_threadpool(ledger.create_stream, body.to_command(), claim=claim)
+    return _answer(response, written)
 
 
 @router.post(
@@ -129,7 +132,7 @@ def create_negotiation(
     responses=_APPENDED,
     summary="Append to a measure",
 )
-def append_to_measure(
+async def append_to_measure(
     _: Writer,
     measure_id: MeasureId,
     body: MeasureEventsCreate,
@@ -151,8 +154,9 @@ def append_to_measure(
     else:
         events, expected = [body], if_match
     check_recordable(body)
-    written = ledger.append_to_stream(
-        MEASURE, measure_id, [event.to_change() for event in events], expected, claim=claim
+    changes = [event.to_change() for event in events]
+    written = await run_in_threadpool(
+        ledger.append_to_stream, MEASURE, measure_id, changes, expected, claim=claim
     )
     return _answer(response, written)
 
@@ -163,7 +167,7 @@ def append_to_measure(
     responses=_APPENDED,
     summary="Append to a negotiation",
 )
-def append_to_negotiation(
+async def append_to_negotiation(
     _: Writer,
     negotiation_id: NegotiationId,
     body: NegotiationEventsCreate,
@@ -184,11 +188,8 @@ def append_to_negotiation(
     else:
         events, expected = [body], if_match
     check_recordable(body)
-    written = ledger.append_to_stream(
-        NEGOTIATION,
-        negotiation_id,
-        [event.to_change() for event in events],
-        expected,
-        claim=claim,
+    changes = [event.to_change() for event in events]
+    written = await run_in_threadpool(
+        ledger.append_to_stream, NEGOTIATION, negotiation_id, changes, expected, claim=claim
     )
     return _answer(response, written)
