@@ -34,11 +34,10 @@ import httpx
 
 from bench.figures import EVENTS_PER_SECOND, MILLISECONDS, Figure, latencies, percentile
 from bench.stores import BuiltStore, Place, scratch
-from bench.suites import APP_SINGLE, duty_question_mix
+from bench.suites import APP_SINGLE, BENCH_PROVENANCE, duty_question_mix
 from domain.events import Facts
 from domain.ledger import Change, Ledger, MeasureTerms
 from domain.measure import CHANGE_TYPES, TariffMeasure
-from domain.values import Provenance, Reliability, Source
 from tradeledger.config import StoreConfig
 from tradeledger.services import open_services
 
@@ -539,24 +538,15 @@ def _in_process_run(
     return probes.latencies()
 
 
-_PROVENANCE = Provenance(
-    (
-        Source(
-            "https://www.federalregister.gov/documents/2025/04/09/2025-06063",
-            "Federal Register",
-            Reliability.OFFICIAL,
-        ),
-    ),
-    recorded_by="loader@bench.tradeledger",
-    note="benchmark latency probe",
-)
 _TERMS = MeasureTerms("US", "Bench latency measure", ("CN",), "bench", rate_pct=Decimal(10))
 
 
 def _facts(event_id: str) -> Facts:
-    return Facts(event_id, date(2025, 3, 4), datetime(2025, 3, 1, 9, 0, tzinfo=UTC), _PROVENANCE)
+    announced = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    return Facts(event_id, date(2025, 3, 4), announced, BENCH_PROVENANCE)
 
 
 def _change(event_id: str, n: int) -> Change:
-    facts = Facts(event_id, date(2025, 4, 9), datetime(2025, 4, 1, 12, 0, tzinfo=UTC), _PROVENANCE)
+    announced = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
+    facts = Facts(event_id, date(2025, 4, 9), announced, BENCH_PROVENANCE)
     return Change("rate_changed", facts, {"rate_pct": Decimal(10 + n % 50), "hs_prefixes": ()})

@@ -311,7 +311,7 @@ def recorders(
 
 # -- 3. the application ---------------------------------------------------------------------
 
-_PROVENANCE = Provenance(
+BENCH_PROVENANCE = Provenance(
     (
         Source(
             "https://www.federalregister.gov/documents/2025/04/09/2025-06063",
@@ -320,13 +320,14 @@ _PROVENANCE = Provenance(
         ),
     ),
     recorded_by="loader@bench.tradeledger",
-    note="benchmark rate change",
+    note="benchmark event",
 )
+"""The provenance of every event the benchmark writes through the domain."""
 
 
 def _rate_change(n: int) -> Change:
     announced = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
-    facts = Facts(f"bench-rate-{n:07d}", date(2025, 4, 9), announced, _PROVENANCE)
+    facts = Facts(f"bench-rate-{n:07d}", date(2025, 4, 9), announced, BENCH_PROVENANCE)
     return Change("rate_changed", facts, {"rate_pct": Decimal(10 + n % 50), "hs_prefixes": ()})
 
 
@@ -354,7 +355,7 @@ def application(
                             f"bench-impose-{run}-{i}",
                             date(2025, 3, 4),
                             datetime(2025, 3, 1, 9, 0, tzinfo=UTC),
-                            _PROVENANCE,
+                            BENCH_PROVENANCE,
                         ),
                         terms=MeasureTerms(
                             "US", f"Bench {run}-{i}", ("CN",), "bench", rate_pct=Decimal(10)
