@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 from starlette.concurrency import run_in_threadpool
@@ -33,7 +34,8 @@ from api.models import (
 )
 from api.problems import documented
 from domain.errors import InvalidValue
-from domain.ledger import MEASURE, NEGOTIATION, Written
+from domain.idempotency import IdempotencyClaim
+from domain.ledger import MEASURE, NEGOTIATION, Ledger, Written
 from tradeledger.schema import MeasureChangeIn, NegotiationStepIn, check_recordable
 
 router = APIRouter(prefix="/v1", tags=["writing"])
@@ -83,6 +85,36 @@ def _expected(in_body: int | None, in_header: int | None) -> int | None:
     return in_body if in_body is not None else in_header
 
 
+async def _create(
+    ledger: Ledger,
+    body: MeasureCreate | NegotiationCreate,
+    claim: IdempotencyClaim | None,
+    response: Response,
+) -> WrittenPublic:
+    check_recordable(body)
+    written = await run_in_threadpool(ledger.create_stream, body.to_command(), claim=claim)
+    return _answer(response, written)
+
+
+async def _append(
+    ledger: Ledger,
+    kind: str,
+    stream_id: UUID,
+    body: object,
+    events: Sequence[MeasureChangeIn | NegotiationStepIn],
+    expected: int | None,
+    claim: IdempotencyClaim | None,
+    response: Response,
+) -> WrittenPublic:
+    """Check the whole body, then hand the store work to the thread pool."""
+    check_recordable(body)
+    changes = [event.to_change() for event in events]
+    written = await run_in_threadpool(
+        ledger.append_to_stream, kind, stream_id, changes, expected, claim=claim
+    )
+    return _answer(response, written)
+
+
 @router.post(
     "/measures", status_code=status.HTTP_201_CREATED, responses=_CREATED, summary="Create a measure"
 )
@@ -98,9 +130,7 @@ async def create_measure(
     With a `key`, the measure's id is derived from it (the same key always names the same
     measure, and creating it twice answers 409); without one, it gets a fresh UUID.
     """
-    check_recordable(body)
-    written = await run_in_threadpool(ledger.create_stream, body.to_command(), claim=claim)
-    return _answer(response, written)
+    return await _create(ledger, body, claim, response)
 
 
 @router.post(
@@ -121,9 +151,7 @@ async def create_negotiation(
     With a `key`, the negotiation's id is derived from it (the same key always names the
     same negotiation, and opening it twice answers 409); without one, it gets a fresh UUID.
     """
-    check_recordable(body)
-    written = await run_in_threadpool(ledger.create_stream, body.to_command(), claim=claim)
-    return _answer(response, written)
+    return await _create(ledger, body, claim, response)
 
 
 @router.post(
@@ -148,17 +176,12 @@ async def append_to_measure(
     ledger refuses) naming the `rule`. Without `If-Match` or `expected_version` the
     events are still never lost or interleaved with another writer's.
     """
-    events: Sequence[MeasureChangeIn]
     if isinstance(body, MeasureBatchCreate):
-        events, expected = body.events, _expected(body.expected_version, if_match)
+        events: Sequence[MeasureChangeIn] = body.events
+        expected = _expected(body.expected_version, if_match)
     else:
         events, expected = [body], if_match
-    check_recordable(body)
-    changes = [event.to_change() for event in events]
-    written = await run_in_threadpool(
-        ledger.append_to_stream, MEASURE, measure_id, changes, expected, claim=claim
-    )
-    return _answer(response, written)
+    return await _append(ledger, MEASURE, measure_id, body, events, expected, claim, response)
 
 
 @router.post(
@@ -182,14 +205,11 @@ async def append_to_negotiation(
     Each step is checked against the negotiation's state on its own day (no round after
     talks collapsed: 409 `invalid_transition`); all are recorded together or none.
     """
-    events: Sequence[NegotiationStepIn]
     if isinstance(body, NegotiationBatchCreate):
-        events, expected = body.events, _expected(body.expected_version, if_match)
+        steps: Sequence[NegotiationStepIn] = body.events
+        expected = _expected(body.expected_version, if_match)
     else:
-        events, expected = [body], if_match
-    check_recordable(body)
-    changes = [event.to_change() for event in events]
-    written = await run_in_threadpool(
-        ledger.append_to_stream, NEGOTIATION, negotiation_id, changes, expected, claim=claim
+        steps, expected = [body], if_match
+    return await _append(
+        ledger, NEGOTIATION, negotiation_id, body, steps, expected, claim, response
     )
-    return _answer(response, written)
