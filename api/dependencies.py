@@ -22,11 +22,11 @@ from domain.errors import InvalidValue, UnknownEventType
 from domain.idempotency import IdempotencyClaim, check_key
 from domain.ledger import MEASURE, NEGOTIATION, Ledger, stream_id_for_key
 from domain.values import end_of_day, utc_instant
+from eventschema import StreamRef
 from projections.queries import Queries
-from tradeledger.log import EventLog, LogBell, LogFilter, parse_event_types
-from tradeledger.render import parse_point
-from tradeledger.schema import StreamRef
-from tradeledger.services import Services
+from projections.render import parse_point
+from storage.eventlog import EventLog, LogBell, LogFilter, parse_event_types
+from tradeledger.bootstrap import Services
 
 # -- composition ------------------------------------------------------------------------
 #

@@ -15,12 +15,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import log, reading, writing
+from api import feed, reading, writing
 from api.middleware import BodySizeLimit, UnexpectedErrors
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.settings import Settings
-from tradeledger.log import EventLog, LogBell
-from tradeledger.services import Services, open_services
+from storage.eventlog import EventLog, LogBell
+from tradeledger.bootstrap import Services, open_services
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def create_app(
     app.add_middleware(UnexpectedErrors)
     app.include_router(writing.router)
     app.include_router(reading.router)
-    app.include_router(log.router)
+    app.include_router(feed.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -1,6 +1,6 @@
 """Request and response schemas of the HTTP API (the `XCreate` / `XPublic` ladder).
 
-Request bodies reuse the public event models of `tradeledger.schema` (the same as the
+Request bodies reuse the public event models of `eventschema` (the same as the
 dataset format), so the API and the dataset loader cannot disagree about an event.
 Responses mirror the read side's frozen dataclasses; every answer about a point in time
 carries the point it answers for (`on`, `known_at`, `recorded_at`) and the log
@@ -26,6 +26,12 @@ from pydantic import (
 
 from domain.ledger import Written
 from domain.negotiation import NegotiationState
+from eventschema import (
+    MEASURE_EVENT_MODELS,
+    NEGOTIATION_EVENT_MODELS,
+    MeasureImposed,
+    NegotiationOpened,
+)
 from projections.diff import Diff
 from projections.queries import (
     AsOf,
@@ -35,14 +41,8 @@ from projections.queries import (
     Schedule,
     TimelineEntry,
 )
-from tradeledger.log import LogEntry
-from tradeledger.render import jsonable, number
-from tradeledger.schema import (
-    MEASURE_EVENT_MODELS,
-    NEGOTIATION_EVENT_MODELS,
-    MeasureImposed,
-    NegotiationOpened,
-)
+from projections.render import jsonable, number
+from storage.eventlog import LogEntry
 
 
 def _number(value: Decimal) -> int | float:
@@ -88,7 +88,7 @@ _MEASURE_CHANGES = tuple(m for m in MEASURE_EVENT_MODELS if m is not MeasureImpo
 _NEGOTIATION_STEPS = tuple(m for m in NEGOTIATION_EVENT_MODELS if m is not NegotiationOpened)
 
 if TYPE_CHECKING:
-    from tradeledger.schema import MeasureChangeIn, NegotiationStepIn
+    from eventschema import MeasureChangeIn, NegotiationStepIn
 
     MeasureChange: TypeAlias = MeasureChangeIn
     NegotiationStep: TypeAlias = NegotiationStepIn

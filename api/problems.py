@@ -38,7 +38,7 @@ from domain.errors import (
 )
 from domain.idempotency import IdempotencyKeyReused
 from domain.ledger import BatchItemError
-from tradeledger.schema import measure_event_types, negotiation_event_types
+from eventschema import measure_event_types, negotiation_event_types
 
 logger = logging.getLogger(__name__)
 

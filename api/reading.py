@@ -36,14 +36,14 @@ from api.models import (
 from api.problems import documented
 from domain.errors import InvalidValue
 from domain.ledger import MEASURE, NEGOTIATION
-from projections import diff as differ
-from tradeledger.log import full_type
-from tradeledger.schema import (
+from eventschema import (
     MEASURE_EVENT_MODELS,
     NEGOTIATION_EVENT_MODELS,
     EventIn,
     dataset_json_schema,
 )
+from projections import diff as differ
+from storage.eventlog import full_type
 
 router = APIRouter(prefix="/v1", tags=["reading"])
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.security import ApiKeyError, ApiKeys, Role, parse_api_keys
-from tradeledger.config import ConfigurationError
+from tradeledger.settings import ConfigurationError
 
 API_KEYS = "TRADELEDGER_API_KEYS"
 API_KEYS_FILE = "TRADELEDGER_API_KEYS_FILE"

@@ -36,7 +36,7 @@ from api.problems import documented
 from domain.errors import InvalidValue
 from domain.idempotency import IdempotencyClaim
 from domain.ledger import MEASURE, NEGOTIATION, Ledger, Written
-from tradeledger.schema import MeasureChangeIn, NegotiationStepIn, check_recordable
+from eventschema import MeasureChangeIn, NegotiationStepIn, check_recordable
 
 router = APIRouter(prefix="/v1", tags=["writing"])
 

@@ -1,6 +1,6 @@
 """`tradeledger bench`: the benchmark suite as a command of the tradeledger CLI.
 
-Add "bench.cli" to COMMAND_MODULES in tradeledger.cli to register it.
+Add "bench.cli" to COMMAND_MODULES in cli.main to register it.
 """
 
 from __future__ import annotations

@@ -38,8 +38,8 @@ from bench.suites import APP_SINGLE, BENCH_PROVENANCE, duty_question_mix
 from domain.events import Facts
 from domain.ledger import Change, Ledger, MeasureTerms
 from domain.measure import CHANGE_TYPES, TariffMeasure
-from tradeledger.config import StoreConfig
-from tradeledger.services import open_services
+from tradeledger.bootstrap import open_services
+from tradeledger.settings import StoreConfig
 
 API = "4 HTTP API"
 LATENCY = "7 commit to subscriber"

@@ -27,9 +27,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from bench.synthetic import Synthetic
-from tradeledger.config import StoreConfig, parse_database_url
-from tradeledger.schema import DATASET_LINE, to_batch_item
-from tradeledger.services import Services, open_services
+from eventschema import DATASET_LINE, to_batch_item
+from tradeledger.bootstrap import Services, open_services
+from tradeledger.settings import StoreConfig, parse_database_url
 
 GENERATOR_VERSION = 2
 """Bump when the synthetic data changes, so that stores built before are rebuilt."""

@@ -40,11 +40,11 @@ from bench.synthetic import (
 from domain.events import Facts
 from domain.ledger import MEASURE, Change, MeasureTerms, stream_id_for_key
 from domain.values import Provenance, Reliability, Source
-from tradeledger.config import StoreConfig
-from tradeledger.schema import DATASET_LINE, to_batch_item
-from tradeledger.services import open_services
-from tradeledger.store.postgres import LedgerPostgresApplicationRecorder
-from tradeledger.store.sqlite import LedgerSQLiteApplicationRecorder
+from eventschema import DATASET_LINE, to_batch_item
+from storage.postgres import LedgerPostgresApplicationRecorder
+from storage.sqlite import LedgerSQLiteApplicationRecorder
+from tradeledger.bootstrap import open_services
+from tradeledger.settings import StoreConfig
 
 RAW = "1 raw limit"
 RECORDERS = "2 recorders"

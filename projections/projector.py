@@ -28,7 +28,7 @@ from domain.ledger import MEASURE, NEGOTIATION, Ledger
 from domain.measure import TariffMeasure
 from projections.facts import Rows, rows_for
 from projections.views import ReadModelView
-from tradeledger.store import RecordedNotification, RecordTimeRecorder
+from storage import RecordedNotification, RecordTimeRecorder
 
 
 @contextmanager

@@ -41,7 +41,7 @@ from projections.facts import (
     Rows,
     frozen_row,
 )
-from projections.schema import (
+from projections.tables import (
     POSTGRES,
     READ_INDEXES,
     SQLITE,
@@ -49,7 +49,7 @@ from projections.schema import (
     Dialect,
     create_statements,
 )
-from tradeledger.store.postgres import SCHEMA_LOCK_KEY
+from storage.postgres import SCHEMA_LOCK_KEY
 
 
 def _visible(alias: str) -> str:

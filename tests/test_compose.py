@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tradeledger.config import DATABASE_URL_VARIABLE, parse_database_url
+from tradeledger.settings import DATABASE_URL_VARIABLE, parse_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,5 +56,14 @@ def test_api_serves_on_the_published_port() -> None:
 def test_dockerfile_copies_every_package_the_service_imports() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
 
-    for package in ("domain", "projections", "api", "tradeledger", "data"):
+    for package in (
+        "domain",
+        "storage",
+        "projections",
+        "eventschema",
+        "api",
+        "cli",
+        "tradeledger",
+        "data",
+    ):
         assert f"COPY {package} ./{package}" in dockerfile

@@ -14,7 +14,12 @@ from pathlib import Path
 from eventsourcing.persistence import PersistenceError
 
 from domain.ledger import Ledger
-from tradeledger.config import DATABASE_URL_VARIABLE, ConfigurationError, StoreConfig, store_config
+from tradeledger.settings import (
+    DATABASE_URL_VARIABLE,
+    ConfigurationError,
+    StoreConfig,
+    store_config,
+)
 
 CONNECT_TIMEOUT_SECONDS = 3
 """How long to wait for PostgreSQL before giving up (unless the config says less)."""

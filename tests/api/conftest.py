@@ -20,15 +20,15 @@ from psycopg import sql
 
 from api.main import create_app
 from api.settings import Settings
+from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS, EventIn
 from tests.conftest import (
     PostgresDatabase,
     create_database,
     drop_database,
     postgres_server_url,
 )
-from tradeledger.config import parse_database_url
-from tradeledger.schema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS, EventIn
-from tradeledger.services import Services, open_services
+from tradeledger.bootstrap import Services, open_services
+from tradeledger.settings import parse_database_url
 
 with warnings.catch_warnings():
     # Starlette would rather the test client ran on `httpx2`; httpx works the same.

@@ -18,6 +18,7 @@ from api.models import WrittenPublic
 from api.settings import Settings
 from domain.idempotency import IDEMPOTENCY_NAMESPACE, IdempotencyClaim, IdempotencyRecord
 from domain.ledger import MEASURE, Written, stream_id_for_key
+from eventschema import MeasureImposed, MeasureRateChanged
 from tests.api.conftest import (
     KEYS,
     WRITER,
@@ -28,9 +29,8 @@ from tests.api.conftest import (
     fentanyl,
     talks,
 )
-from tradeledger.config import parse_database_url
-from tradeledger.schema import MeasureImposed, MeasureRateChanged
-from tradeledger.services import Services, open_services
+from tradeledger.bootstrap import Services, open_services
+from tradeledger.settings import parse_database_url
 
 APPEND = "/v1/measures/us-cn-fentanyl/events"
 

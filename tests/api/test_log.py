@@ -14,11 +14,11 @@ import pytest
 from domain.events import Facts
 from domain.ledger import MEASURE, NEGOTIATION, MeasureTerms, stream_id_for_key
 from domain.values import Provenance, Reliability, Source
+from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
+from storage.eventlog import EventLog, LogBell, LogFilter, parse_event_types
 from tests.api.conftest import TestClient, event, fentanyl, seed_us_china, talks
-from tradeledger.log import EventLog, LogBell, LogFilter, parse_event_types
+from tradeledger.bootstrap import Services
 from tradeledger.runtime import open_ledger
-from tradeledger.schema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
-from tradeledger.services import Services
 
 FENTANYL_ID = stream_id_for_key(MEASURE, "us-cn-fentanyl")
 TALKS_ID = stream_id_for_key(NEGOTIATION, "us-cn-trade-talks")

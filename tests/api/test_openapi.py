@@ -22,9 +22,9 @@ from schemathesis.specs.openapi.checks import (
 
 from api.main import create_app
 from api.settings import Settings
+from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
 from tests.api.conftest import ADMIN, KEYS, TestClient, bearer, fentanyl, talks
-from tradeledger.schema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
-from tradeledger.services import Services
+from tradeledger.bootstrap import Services
 
 MAX_EXAMPLES = 15
 """Generated requests per operation and mode: enough to find what breaks, quick to run."""

@@ -20,7 +20,7 @@ from tests.api.conftest import (
     event,
     fentanyl,
 )
-from tradeledger.services import Services
+from tradeledger.bootstrap import Services
 
 PROBLEM = "application/problem+json"
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
+from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
 from tests.api.conftest import MakeClient, TestClient, seed_us_china
-from tradeledger.schema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
 
 RECIPROCAL_ID = stream_id_for_key(MEASURE, "us-cn-reciprocal")
 TALKS_ID = stream_id_for_key(NEGOTIATION, "us-cn-trade-talks")

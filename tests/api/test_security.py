@@ -23,7 +23,7 @@ from tests.api.conftest import (
     fentanyl,
     talks,
 )
-from tradeledger.config import ConfigurationError
+from tradeledger.settings import ConfigurationError
 
 READS = [
     "/v1/duty?importer=US&origin=CN&hs=9503",

@@ -29,15 +29,12 @@ import uvicorn
 from api.main import create_app
 from api.settings import Settings
 from tests.api.conftest import KEYS, WRITER, bearer, event, fentanyl, talks
-from tradeledger.services import Services
+from tradeledger.bootstrap import Services
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HEADERS = bearer(WRITER)
 
-SERVE = (
-    "import typer; from tradeledger.serve import register; "
-    "app = typer.Typer(); register(app); app()"
-)
+SERVE = "import typer; from cli.serve import register; app = typer.Typer(); register(app); app()"
 """`tradeledger serve` as its own command (the full CLI needs every command module)."""
 
 

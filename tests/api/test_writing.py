@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 
 from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
+from eventschema import MeasureImposed, NegotiationOpened
 from tests.api.conftest import (
     TestClient,
     event,
@@ -18,7 +19,6 @@ from tests.api.conftest import (
     reciprocal,
     talks,
 )
-from tradeledger.schema import MeasureImposed, NegotiationOpened
 
 FENTANYL_ID = stream_id_for_key(MEASURE, "us-cn-fentanyl")
 TALKS_ID = stream_id_for_key(NEGOTIATION, "us-cn-trade-talks")

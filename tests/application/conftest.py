@@ -10,7 +10,7 @@ import pytest
 
 from domain.ledger import Ledger
 from tests.conftest import PostgresDatabase
-from tradeledger.config import parse_database_url
+from tradeledger.settings import parse_database_url
 
 BACKENDS = [
     pytest.param("popo", id="popo"),

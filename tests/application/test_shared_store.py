@@ -31,7 +31,7 @@ from tests.application.test_ledger import (
     rate_change,
     step,
 )
-from tradeledger.config import parse_database_url
+from tradeledger.settings import parse_database_url
 
 
 @pytest.fixture(params=BACKENDS[1:])

@@ -26,7 +26,7 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TRADELEDGER_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "tradeledger.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -73,14 +73,14 @@ def jsonl(lines: list[dict[str, Any]]) -> str:
 def tradeledger(
     cwd: Path, *args: str, database_url: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m tradeledger.cli ARGS` in `cwd` on the store at `database_url`."""
+    """Run `python -m cli.main ARGS` in `cwd` on the store at `database_url`."""
     env = {
         **os.environ,
         "TRADELEDGER_DATABASE_URL": database_url,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
     return subprocess.run(
-        [sys.executable, "-m", "tradeledger.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         cwd=cwd,
         env=env,
         input=stdin,

@@ -20,7 +20,7 @@ def test_four_processes_initialise_an_empty_database_together(postgres_database:
 
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "tradeledger.cli", "init"],
+            [sys.executable, "-m", "cli.main", "init"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -35,7 +35,7 @@ def test_four_processes_initialise_an_empty_database_together(postgres_database:
         assert code == 0, stderr
         assert stdout.startswith("ledger ready: PostgreSQL")
     loaded = subprocess.run(
-        [sys.executable, "-m", "tradeledger.cli", "load", str(ROOT / "data")],
+        [sys.executable, "-m", "cli.main", "load", str(ROOT / "data")],
         env=env,
         cwd=ROOT,
         capture_output=True,

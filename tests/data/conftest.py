@@ -1,7 +1,7 @@
 """The shipped dataset (data/*.jsonl), loaded once per test module into a fresh SQLite file.
 
-The timeline the dataset is made from lives beside the repository, in
-``shared/data/tariff-timeline-2025.json`` (CI checks it out there too).
+The sourced timeline the dataset is made from ships with it, in
+``data/sources/tariff-timeline-2025.json``; the tests derive their cases from it.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from tradeledger.config import parse_database_url
-from tradeledger.dataset import FileLoaded, load_dataset
-from tradeledger.services import Services, open_services
+from cli.dataset import FileLoaded, load_dataset
+from tradeledger.bootstrap import Services, open_services
+from tradeledger.settings import parse_database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / "data"
-TIMELINE_PATH = Path(__file__).parents[2].parent / "shared" / "data" / "tariff-timeline-2025.json"
+TIMELINE_PATH = DATA_DIR / "sources" / "tariff-timeline-2025.json"
 
 
 def timeline() -> list[dict[str, Any]]:
@@ -75,14 +75,14 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedStore]:
 def tradeledger(
     *args: str, database_url: str, cwd: Path = REPO_ROOT
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m tradeledger.cli ARGS`, as a user runs it, on the store at `database_url`."""
+    """`python -m cli.main ARGS`, as a user runs it, on the store at `database_url`."""
     env = {
         **os.environ,
         "TRADELEDGER_DATABASE_URL": database_url,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
     return subprocess.run(
-        [sys.executable, "-m", "tradeledger.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from eventschema import DATASET_LINE, describe_errors
 from tests.data.conftest import dataset_files, dataset_lines, timeline
-from tradeledger.schema import DATASET_LINE, describe_errors
 
 DERIVED_EVENTS: dict[str, str] = {
     "SEED-2025-04-US-CN-BACK-CHANNEL": (

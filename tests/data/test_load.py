@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from cli.dataset import load_dataset
+from cli.main import InputError
 from tests.data.conftest import DATA_DIR, LoadedStore, dataset_files, tradeledger
-from tradeledger.cli import InputError
-from tradeledger.config import parse_database_url
-from tradeledger.dataset import load_dataset
 from tradeledger.runtime import open_ledger
+from tradeledger.settings import parse_database_url
 
 Dump = dict[str, list[tuple[Any, ...]]]
 

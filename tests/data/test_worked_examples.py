@@ -1,7 +1,7 @@
 """The six public worked examples of DOMAIN.md, on the shipped dataset.
 
 Each is asked twice: through the Python API (`Queries.duty_on`) and through the command
-line, as a separate process (`python -m tradeledger.cli duty ... --json`).
+line, as a separate process (`python -m cli.main duty ... --json`).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from domain.ledger import (
 )
 from domain.values import Provenance, Reliability, Source
 from tests.conftest import PostgresDatabase
-from tradeledger.config import parse_database_url
+from tradeledger.settings import parse_database_url
 
 PROVENANCE = Provenance(
     (Source("https://www.federalregister.gov/", "Federal Register", Reliability.OFFICIAL),),

@@ -23,7 +23,7 @@ from eventsourcing.persistence import (
 from domain import transcodings
 from domain.ledger import Ledger
 from domain.values import Provenance, Reliability, Source
-from tradeledger.config import parse_database_url
+from tradeledger.settings import parse_database_url
 
 
 def registered(transcoder: JSONTranscoder) -> JSONTranscoder:

@@ -25,7 +25,7 @@ from domain.events import Facts
 from domain.ledger import Change, Ledger, MeasureTerms
 from domain.measure import TariffMeasure
 from domain.values import Provenance, Reliability, Source
-from tradeledger.config import parse_database_url
+from tradeledger.settings import parse_database_url
 
 PROVENANCE = Provenance(
     (

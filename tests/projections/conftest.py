@@ -34,8 +34,8 @@ from domain.values import ISO_3166_ALPHA_2
 from projections.queries import Queries
 from tests.conftest import PostgresDatabase
 from tests.projections.spec import Recorded, read_log
-from tradeledger.config import StoreConfig, parse_database_url
-from tradeledger.services import Services, open_services
+from tradeledger.bootstrap import Services, open_services
+from tradeledger.settings import StoreConfig, parse_database_url
 
 ORIGINS = ("CN", "HK", "MX", "DE")
 """The origins the generated measures target; never used as an importer."""

@@ -45,7 +45,7 @@ from uuid import UUID
 
 from domain.ledger import Ledger
 from domain.measure import TariffMeasure
-from tradeledger.store import RecordTimeRecorder
+from storage import RecordTimeRecorder
 
 ALL_PRODUCTS = ""
 ALL_ORIGINS = "*"

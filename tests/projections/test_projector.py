@@ -28,10 +28,10 @@ from domain.ledger import (
     stream_id_for_key,
 )
 from domain.values import Provenance, Reliability, Source
-from projections.schema import TABLES
-from tradeledger.config import StoreConfig, parse_database_url
+from projections.tables import TABLES
+from tradeledger.bootstrap import Services, open_services
 from tradeledger.runtime import open_ledger
-from tradeledger.services import Services, open_services
+from tradeledger.settings import StoreConfig, parse_database_url
 
 PROVENANCE = Provenance((Source("EO 14257", "The White House", Reliability.OFFICIAL),), "tests")
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,7 +130,7 @@ def _cli(url: str, *args: str) -> subprocess.Popen[str]:
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "tradeledger.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -1,0 +1,47 @@
+"""`tradeledger serve`: run the HTTP API with uvicorn on the configured store.
+
+The store is the one TRADELEDGER_DATABASE_URL names (see tradeledger.settings) and the API
+settings come from the environment (see api.settings); both are read once, here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.main import create_app
+from api.settings import Settings
+from tradeledger.bootstrap import open_services
+from tradeledger.runtime import store_location
+
+GRACEFUL_SHUTDOWN_SECONDS = 5
+"""How long open event streams may keep the server from stopping."""
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")
+    ] = "info",
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) on the configured store."""
+    import uvicorn  # here, so that other commands do not pay for importing the server
+
+    settings = Settings.from_env()
+    services = open_services()
+    typer.echo(f"serving {store_location(services.config)} on http://{host}:{port}", err=True)
+    app = create_app(services, settings, close_services=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to the `tradeledger` app."""
+    app.command()(serve)

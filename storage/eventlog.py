@@ -1,0 +1,434 @@
+"""The global event log, read in commit order: the one reader shared by the HTTP API
+(`GET /v1/events`, the SSE stream) and the CLI (`tradeledger events`).
+
+Every event of every stream has a position in one log, issued by the store at insert.
+Our recorders commit in position order (PostgreSQL appends under a table lock, SQLite
+serialises writers, the in-memory store holds a lock), so once position p is visible,
+every event that will ever have a position below p is visible too. A cursor is then
+just the last position a reader has passed: reading "after the cursor" never skips an
+event that commits later with a lower position, and never repeats one.
+
+The log also holds the ledger's bookkeeping (idempotency keys, see domain.idempotency);
+it has positions but is not a fact, so readers here skip it silently.
+
+`LogBell` turns the store's push notifications (LISTEN/NOTIFY on PostgreSQL, the
+in-process commit signal on SQLite) into a wake-up call for any number of followers,
+through one subscription per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
+from domain.errors import InvalidValue, UnknownEventType
+from domain.events import LedgerEvent, type_name
+from domain.ledger import MEASURE, NEGOTIATION, Ledger, stream_id_for_key
+from domain.measure import TariffMeasure
+from domain.negotiation import Negotiation
+from domain.values import ALL_PRODUCTS
+from storage import RecordTimeRecorder
+from storage.postgres import LedgerPostgresApplicationRecorder
+
+logger = logging.getLogger(__name__)
+
+EventType = tuple[str, str]
+"""(stream kind, public type name): ("measure", "rate_changed")."""
+
+
+def _event_classes(aggregate: type[Any], base: type[LedgerEvent]) -> dict[str, type[LedgerEvent]]:
+    return {
+        type_name(value): value
+        for value in vars(aggregate).values()
+        if isinstance(value, type) and issubclass(value, base) and value is not base
+    }
+
+
+EVENT_CLASSES: Mapping[EventType, type[LedgerEvent]] = {
+    **{
+        (MEASURE, name): cls
+        for name, cls in _event_classes(TariffMeasure, TariffMeasure.Event).items()
+    },
+    **{
+        (NEGOTIATION, name): cls
+        for name, cls in _event_classes(Negotiation, Negotiation.Event).items()
+    },
+}
+"""Every event class of the ledger, by kind and public type name."""
+
+TYPE_PREFIX = "tradeledger"
+"""Full type names read `tradeledger.<kind>.<type>` (the CloudEvents `type`)."""
+
+
+def full_type(kind: str, event_type: str) -> str:
+    return f"{TYPE_PREFIX}.{kind}.{event_type}"
+
+
+def parse_event_types(names: Iterable[str]) -> frozenset[EventType]:
+    """The event types a filter names, each as `tradeledger.measure.rate_changed`,
+    `measure.rate_changed` or `rate_changed` (the last matching either kind).
+
+    Raises UnknownEventType for a name that matches nothing.
+    """
+    found: set[EventType] = set()
+    for name in names:
+        parts = name.strip().removeprefix(f"{TYPE_PREFIX}.").split(".")
+        if len(parts) == 1:
+            matches = {(kind, parts[0]) for kind in (MEASURE, NEGOTIATION)} & EVENT_CLASSES.keys()
+        elif len(parts) == 2:
+            matches = {(parts[0], parts[1])} & EVENT_CLASSES.keys()
+        else:
+            matches = set()
+        if not matches:
+            raise UnknownEventType(name, "measure or negotiation")
+        found |= matches
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which entries a reader wants: some event types (none = all), one stream (None = all)."""
+
+    event_types: frozenset[EventType] = frozenset()
+    stream_id: UUID | None = None
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The stored topics of the wanted types, so that the store filters, not Python."""
+        return tuple(sorted(get_topic(EVENT_CLASSES[t]) for t in self.event_types))
+
+    def admits(self, entry: LogEntry) -> bool:
+        if self.stream_id is not None and entry.stream_id != self.stream_id:
+            return False
+        return not self.event_types or (entry.kind, entry.type) in self.event_types
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One event of the log, with its place in it and the event's public fields in `data`.
+
+    `data` holds the fields a client would send to record the event (eventschema),
+    as Python values (dates, Decimals, tuples): presentation turns them into JSON.
+    """
+
+    position: int
+    stream_id: UUID
+    kind: str
+    key: str
+    version: int
+    type: str
+    event_id: str
+    effective_on: date | None
+    announced_at: datetime
+    recorded_at: datetime | None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def full_type(self) -> str:
+        return full_type(self.kind, self.type)
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """A page of the log: entries in position order, where to go on, and how far it goes.
+
+    `next_after` is the position to read after next time: the last position this read
+    passed, which may be past the last entry (filtered-out events, bookkeeping) and up to
+    `high_water`, the last position in the log when the page was read. A reader is caught
+    up when `next_after == high_water`.
+    """
+
+    entries: tuple[LogEntry, ...]
+    next_after: int
+    high_water: int
+
+    @property
+    def caught_up(self) -> bool:
+        return self.next_after >= self.high_water
+
+
+_LIBRARY_FIELDS = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic"}
+)
+_COMMON_FIELDS = frozenset({"event_id", "effective_on", "announced_at", "provenance"})
+
+
+def _public_prefix(prefix: str) -> str:
+    # The domain stores "every product" as the empty prefix; clients write "*".
+    return "*" if prefix == ALL_PRODUCTS else prefix
+
+
+def _public_value(name: str, value: Any) -> Any:
+    if name.endswith("hs_prefixes"):
+        return [_public_prefix(prefix) for prefix in value]
+    if name == "rate_by_prefix":
+        return {_public_prefix(prefix): rate for prefix, rate in value.items()}
+    return value
+
+
+def public_fields(event: LedgerEvent) -> dict[str, Any]:
+    """The event as the public schema writes it: type, common facts, own fields, provenance.
+
+    Posting these fields back would record the same fact (the schema accepts every value
+    in the form written here: HS prefixes as digits or "*", measure ids as hex UUIDs).
+    """
+    provenance = event.provenance
+    own = {
+        name: _public_value(name, value)
+        for name, value in vars(event).items()
+        if name not in _LIBRARY_FIELDS and name not in _COMMON_FIELDS
+    }
+    return {
+        "type": type_name(type(event)),
+        "event_id": event.event_id,
+        "effective_on": event.effective_on,
+        "announced_at": event.announced_at,
+        **own,
+        "sources": [
+            {
+                "citation": source.citation,
+                "publisher": source.publisher,
+                "reliability": source.reliability,
+            }
+            for source in provenance.sources
+        ],
+        "recorded_by": provenance.recorded_by,
+        "note": provenance.note,
+    }
+
+
+class EventLog:
+    """Reads the ledger's global log as public entries, page by page, in commit order."""
+
+    def __init__(self, ledger: Ledger, page_size: int = 500, scan_limit: int = 5000) -> None:
+        self.ledger = ledger
+        self.page_size = page_size
+        self.scan_limit = scan_limit
+        """At most this many events are examined per `read`, so that a filter matching
+        nothing cannot make one request scan the whole log (the cursor still advances)."""
+        self._keys: dict[UUID, str] = {}
+
+    def high_water(self) -> int:
+        """The last position in the log (0 when it is empty)."""
+        return self.ledger.recorder.max_notification_id() or 0
+
+    def read(self, after: int = 0, limit: int = 100, where: LogFilter | None = None) -> LogPage:
+        """Up to `limit` entries after position `after` that `where` admits.
+
+        The high-water mark is read first and the page stops there, so a page describes
+        one consistent prefix of the log; whatever commits meanwhile is for the next read.
+        """
+        where = where or LogFilter()
+        high_water = self.high_water()
+        entries: list[LogEntry] = []
+        position = after
+        scanned = 0
+        while len(entries) < limit and position < high_water and scanned < self.scan_limit:
+            size = min(self.page_size, self.scan_limit - scanned)
+            page = self._select(position, size, high_water, where.topics)
+            for notification in page:
+                position = notification.id
+                entry = self._entry(notification)
+                if entry is not None and where.admits(entry):
+                    entries.append(entry)
+                    if len(entries) == limit:
+                        break
+            scanned += len(page)
+            if len(page) < size and len(entries) < limit:
+                # The store has nothing more (of these topics) up to the high-water mark.
+                position = high_water
+        return LogPage(tuple(entries), max(position, after), high_water)
+
+    def entries(
+        self, after: int = 0, where: LogFilter | None = None, limit: int | None = None
+    ) -> Iterator[LogEntry]:
+        """Every entry after `after` that `where` admits (up to `limit`), up to the end of
+        the log as it is when each page is read."""
+        listed = 0
+        while limit is None or listed < limit:
+            size = self.page_size if limit is None else min(self.page_size, limit - listed)
+            page = self.read(after, size, where)
+            yield from page.entries
+            listed += len(page.entries)
+            if page.caught_up:
+                return
+            after = page.next_after
+
+    def resolve_stream(self, ref: str) -> UUID:
+        """The stream a filter names: a UUID, or the key of exactly one measure or negotiation.
+
+        Raises InvalidValue (field "stream") when it names no stream, or two.
+        """
+        text = ref.strip()
+        try:
+            stream_id = UUID(text)
+        except ValueError:
+            key = text.lower()
+            found = [
+                stream_id_for_key(kind, key)
+                for kind in (MEASURE, NEGOTIATION)
+                if self._is_ledger_stream(stream_id_for_key(kind, key))
+            ]
+            if not found:
+                raise InvalidValue(
+                    "stream", f"no measure or negotiation has the key {key!r}"
+                ) from None
+            if len(found) > 1:
+                raise InvalidValue(
+                    "stream", f"{key!r} is the key of a measure and of a negotiation; give the UUID"
+                ) from None
+            return found[0]
+        if not self._is_ledger_stream(stream_id):
+            raise InvalidValue("stream", f"no stream has the id {stream_id}")
+        return stream_id
+
+    # -- internals -------------------------------------------------------------------
+
+    def _select(
+        self, after: int, limit: int, stop: int, topics: Sequence[str]
+    ) -> Sequence[Notification]:
+        recorder = self.ledger.recorder
+        if isinstance(recorder, RecordTimeRecorder):
+            return recorder.select_notifications_with_record_time(
+                after, limit, stop, topics, inclusive_of_start=False
+            )
+        return recorder.select_notifications(after, limit, stop, topics, inclusive_of_start=False)
+
+    def _entry(self, notification: Notification) -> LogEntry | None:
+        event = self.ledger.mapper.to_domain_event(notification)
+        if not isinstance(event, LedgerEvent):
+            return None
+        stream_id = UUID(str(notification.originator_id))
+        kind = MEASURE if isinstance(event, TariffMeasure.Event) else NEGOTIATION
+        return LogEntry(
+            position=notification.id,
+            stream_id=stream_id,
+            kind=kind,
+            key=self._key(stream_id, event),
+            version=notification.originator_version,
+            type=type_name(type(event)),
+            event_id=event.event_id,
+            effective_on=event.effective_on,
+            announced_at=event.announced_at,
+            recorded_at=getattr(notification, "recorded_at", None),
+            data=public_fields(event),
+        )
+
+    def _key(self, stream_id: UUID, event: LedgerEvent) -> str:
+        """The key the stream was created with (its first event holds it; keys never change)."""
+        key = self._keys.get(stream_id)
+        if key is None:
+            if event.originator_version == 1:
+                key = str(getattr(event, "key", ""))
+            else:
+                first = self.ledger.recorder.select_events(stream_id, lte=1)
+                created = self.ledger.mapper.to_domain_event(first[0]) if first else None
+                key = str(getattr(created, "key", ""))
+            if len(self._keys) >= 10_000:
+                self._keys.clear()
+            self._keys[stream_id] = key
+        return key
+
+    def _is_ledger_stream(self, stream_id: UUID) -> bool:
+        first = self.ledger.recorder.select_events(stream_id, lte=1)
+        if not first:
+            return False
+        return isinstance(self.ledger.mapper.to_domain_event(first[0]), LedgerEvent)
+
+
+Ring = Callable[[], None]
+
+
+class LogBell:
+    """Rings every registered callback soon after the log grows.
+
+    One subscription to the store (on PostgreSQL a bare LISTEN, elsewhere
+    `recorder.subscribe()`, i.e. SQLite's in-process commit signal and its poll for
+    other processes' writes) serves every follower of this process: N clients
+    cost one LISTEN connection, not N, and a slow client slows nobody else, because each
+    follower reads the log itself, from its own cursor, when woken. The bell carries no
+    data, so a missed or duplicated ring can delay a follower but never make it skip or
+    repeat an event; followers also re-read on a timer as a safety net.
+
+    The subscription runs on a thread started with the first callback; if the store
+    fails it restarts after `restart_delay` seconds (ringing everyone, in case something
+    committed meanwhile). `close()` stops it.
+    """
+
+    def __init__(self, ledger: Ledger, restart_delay: float = 1.0) -> None:
+        self.ledger = ledger
+        self.restart_delay = restart_delay
+        self._rings: set[Ring] = set()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._subscription: Any = None
+
+    def add(self, ring: Ring) -> None:
+        """Call `ring` (from the bell's thread; it must be quick) whenever the log grows."""
+        with self._lock:
+            if self._closed.is_set():
+                raise RuntimeError("the bell is closed")
+            self._rings.add(ring)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="log-bell", daemon=True)
+                self._thread.start()
+
+    def discard(self, ring: Ring) -> None:
+        with self._lock:
+            self._rings.discard(ring)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the subscription and its thread."""
+        with self._lock:
+            self._closed.set()
+            subscription, thread = self._subscription, self._thread
+        if subscription is not None:
+            subscription.stop()
+        if thread is not None:
+            thread.join(timeout)
+
+    def _ring_all(self) -> None:
+        with self._lock:
+            rings = list(self._rings)
+        for ring in rings:
+            try:
+                ring()
+            except Exception:  # one broken follower must not silence the others
+                logger.exception("a log follower's wake-up call failed")
+
+    def _run(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self._follow()
+            except Exception:
+                logger.exception(
+                    "the log subscription failed; restarting in %.1f s", self.restart_delay
+                )
+                self._closed.wait(self.restart_delay)
+
+    def _follow(self) -> None:
+        recorder = self.ledger.recorder
+        if isinstance(recorder, LedgerPostgresApplicationRecorder):
+            # LISTEN alone: the bell needs no notifications selected for it.
+            for _ in recorder.listen_for_commits(self._closed):
+                self._ring_all()
+            return
+        with recorder.subscribe(gt=recorder.max_notification_id() or 0) as subscription:
+            with self._lock:
+                if self._closed.is_set():
+                    return
+                self._subscription = subscription
+            # Anything committed before the subscription started is news to followers
+            # that registered before it did.
+            self._ring_all()
+            for _notification in subscription:
+                self._ring_all()

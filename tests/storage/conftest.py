@@ -1,0 +1,59 @@
+"""Fixtures giving one of our application recorders per backend, built by its Factory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from storage.popo import LedgerPOPOApplicationRecorder
+from storage.postgres import LedgerPostgresApplicationRecorder
+from storage.sqlite import LedgerSQLiteApplicationRecorder
+from tests.conftest import PostgresDatabase
+
+LedgerRecorder = (
+    LedgerPOPOApplicationRecorder
+    | LedgerSQLiteApplicationRecorder
+    | LedgerPostgresApplicationRecorder
+)
+
+BACKENDS = [
+    pytest.param("popo", id="popo"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+def backend_env(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """Environment selecting `backend` the way deployments do: PERSISTENCE_MODULE."""
+    env = {"PERSISTENCE_MODULE": f"storage.{backend}"}
+    if backend == "sqlite":
+        env["SQLITE_DBNAME"] = str(tmp_path / "events.sqlite")
+    elif backend == "postgres":
+        # Requested lazily, so that POPO and SQLite runs need no server.
+        database: PostgresDatabase = request.getfixturevalue("postgres_database")
+        env.update(database.eventsourcing_env())
+        env["POSTGRES_POOL_SIZE"] = "10"
+    return env
+
+
+@pytest.fixture(params=BACKENDS)
+def recorder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerRecorder]:
+    """A new, empty application recorder of each backend."""
+    factory = InfrastructureFactory.construct(
+        Environment(env=backend_env(request.param, request, tmp_path))
+    )
+    try:
+        app_recorder = factory.application_recorder()
+        assert isinstance(
+            app_recorder,
+            LedgerPOPOApplicationRecorder
+            | LedgerSQLiteApplicationRecorder
+            | LedgerPostgresApplicationRecorder,
+        )
+        yield app_recorder
+    finally:
+        factory.close()
