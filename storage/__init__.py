@@ -21,15 +21,15 @@ import any database driver.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-__all__ = ["RecordTimeRecorder", "RecordedNotification"]
+__all__ = ["NotificationRange", "RecordTimeRecorder", "RecordedNotification"]
 
 
 @dataclass(frozen=True)
@@ -87,13 +87,25 @@ class RecordedNotification(Notification):
         return notification
 
 
-@runtime_checkable
-class RecordTimeRecorder(Protocol):
+@dataclass(frozen=True)
+class NotificationRange:
+    """Which notifications to select: the arguments of the library's
+    ``select_notifications``, as one value each backend's query reads."""
+
+    start: int | None
+    limit: int
+    stop: int | None = None
+    topics: Sequence[str] = ()
+    inclusive_of_start: bool = True
+
+
+class RecordTimeRecorder(ABC):
     """What every tradeledger application recorder offers beyond the library's.
 
-    It is a protocol (not a base class) because each backend's recorder already has
-    its own library base class; runtime-checkable so that code holding a library
-    ``ApplicationRecorder`` can check whether record times are available.
+    A mixin beside each backend's library base class (not a protocol): the public
+    signature is written once here, and a backend implements only the query. Code
+    holding a library ``ApplicationRecorder`` checks with ``isinstance`` whether
+    record times are available.
     """
 
     def select_notifications_with_record_time(
@@ -108,8 +120,14 @@ class RecordTimeRecorder(Protocol):
         """Like the library's ``select_notifications`` (same arguments, same filtering
         and ordering), with each notification's record time.
         """
-        ...
+        return self._select_recorded(
+            NotificationRange(start, limit, stop, topics, inclusive_of_start)
+        )
 
+    @abstractmethod
+    def _select_recorded(self, selected: NotificationRange) -> list[RecordedNotification]:
+        """The notifications in `selected`, with their record times, in id order."""
+
+    @abstractmethod
     def max_notification_id(self) -> int | None:
         """The largest notification id, or None when nothing has been recorded."""
-        ...

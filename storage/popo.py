@@ -13,7 +13,7 @@ from typing import Any
 import eventsourcing.popo as es_popo
 from eventsourcing.persistence import StoredEvent
 
-from storage import RecordedNotification
+from storage import NotificationRange, RecordedNotification, RecordTimeRecorder
 
 __all__ = [
     "Factory",
@@ -25,7 +25,7 @@ __all__ = [
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
-class LedgerPOPOApplicationRecorder(es_popo.POPOApplicationRecorder):
+class LedgerPOPOApplicationRecorder(es_popo.POPOApplicationRecorder, RecordTimeRecorder):
     """The library's in-memory application recorder, plus record times.
 
     Record times are stamped while the recorder's database lock is held, which is
@@ -50,19 +50,14 @@ class LedgerPOPOApplicationRecorder(es_popo.POPOApplicationRecorder):
             self._recorded_at[notification_id] = recorded_at
         return notification_ids
 
-    def select_notifications_with_record_time(
-        self,
-        start: int | None,
-        limit: int,
-        stop: int | None = None,
-        topics: Sequence[str] = (),
-        *,
-        inclusive_of_start: bool = True,
-    ) -> list[RecordedNotification]:
-        """See :class:`storage.RecordTimeRecorder`."""
+    def _select_recorded(self, selected: NotificationRange) -> list[RecordedNotification]:
         with self._database_lock:
             notifications = self.select_notifications(
-                start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+                selected.start,
+                selected.limit,
+                selected.stop,
+                selected.topics,
+                inclusive_of_start=selected.inclusive_of_start,
             )
             return [
                 RecordedNotification.from_notification(n, self._recorded_at[n.id])

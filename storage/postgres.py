@@ -50,7 +50,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
-from storage import RecordedNotification
+from storage import NotificationRange, RecordedNotification, RecordTimeRecorder
 from storage.recorder_check import ensure_recorder_class
 
 __all__ = [
@@ -76,7 +76,9 @@ def _retry_like_library(func: Callable[_P, _R]) -> Callable[_P, _R]:
     return cast(Callable[_P, _R], decorator(func))
 
 
-class LedgerPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder):
+class LedgerPostgresApplicationRecorder(
+    es_postgres.PostgresApplicationRecorder, RecordTimeRecorder
+):
     """The library's PostgreSQL application recorder, with the changes in the module doc."""
 
     def __init__(
@@ -162,34 +164,29 @@ class LedgerPostgresApplicationRecorder(es_postgres.PostgresApplicationRecorder)
         return [row["notification_id"] for row in curs.fetchall()]
 
     @_retry_like_library
-    def select_notifications_with_record_time(
-        self,
-        start: int | None,
-        limit: int,
-        stop: int | None = None,
-        topics: Sequence[str] = (),
-        *,
-        inclusive_of_start: bool = True,
-    ) -> list[RecordedNotification]:
-        """See :class:`storage.RecordTimeRecorder`."""
+    def _select_recorded(self, selected: NotificationRange) -> list[RecordedNotification]:
         conditions: list[Composable] = []
         params: list[int | list[str]] = []
-        if start is not None:
+        if selected.start is not None:
             conditions.append(
-                SQL("notification_id >= %s" if inclusive_of_start else "notification_id > %s")
+                SQL(
+                    "notification_id >= %s"
+                    if selected.inclusive_of_start
+                    else "notification_id > %s"
+                )
             )
-            params.append(start)
-        if stop is not None:
+            params.append(selected.start)
+        if selected.stop is not None:
             conditions.append(SQL("notification_id <= %s"))
-            params.append(stop)
-        if topics:
+            params.append(selected.stop)
+        if selected.topics:
             conditions.append(SQL("topic = ANY(%s)"))
-            params.append(list(topics))
+            params.append(list(selected.topics))
         statement = self.sql_select_notifications_with_record_time
         if conditions:
             statement += SQL(" WHERE ") + SQL(" AND ").join(conditions)
         statement += SQL(" ORDER BY notification_id LIMIT %s")
-        params.append(limit)
+        params.append(selected.limit)
         # Binary results and tuple rows: a projection rebuild reads the whole log through
         # here, and in text the server hex-encodes every state and the client decodes it
         # again and builds a dict per row (twice the CPU on each side).

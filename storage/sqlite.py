@@ -29,7 +29,7 @@ import eventsourcing.sqlite as es_sqlite
 from eventsourcing.persistence import ListenNotifySubscription, StoredEvent
 from eventsourcing.utils import Environment, EnvType
 
-from storage import RecordedNotification, commit_signals
+from storage import NotificationRange, RecordedNotification, RecordTimeRecorder, commit_signals
 from storage.recorder_check import ensure_recorder_class
 
 __all__ = [
@@ -45,7 +45,7 @@ DEFAULT_POLL_INTERVAL = 0.2
 """Seconds between a subscription's polls for other processes' writes."""
 
 
-class LedgerSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
+class LedgerSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder, RecordTimeRecorder):
     """The library's SQLite application recorder, plus record times and subscriptions."""
 
     def __init__(
@@ -90,29 +90,20 @@ class LedgerSQLiteApplicationRecorder(es_sqlite.SQLiteApplicationRecorder):
             commit_signals.notify(self.database_key)
         return notification_ids
 
-    def select_notifications_with_record_time(
-        self,
-        start: int | None,
-        limit: int,
-        stop: int | None = None,
-        topics: Sequence[str] = (),
-        *,
-        inclusive_of_start: bool = True,
-    ) -> list[RecordedNotification]:
-        """See :class:`storage.RecordTimeRecorder`."""
+    def _select_recorded(self, selected: NotificationRange) -> list[RecordedNotification]:
         conditions: list[str] = []
         params: list[int | str] = []
-        if start is not None:
-            conditions.append("rowid>=?" if inclusive_of_start else "rowid>?")
-            params.append(start)
-        if stop is not None:
+        if selected.start is not None:
+            conditions.append("rowid>=?" if selected.inclusive_of_start else "rowid>?")
+            params.append(selected.start)
+        if selected.stop is not None:
             conditions.append("rowid<=?")
-            params.append(stop)
-        if topics:
-            conditions.append(f"topic IN ({','.join('?' * len(topics))})")
-            params.extend(topics)
+            params.append(selected.stop)
+        if selected.topics:
+            conditions.append(f"topic IN ({','.join('?' * len(selected.topics))})")
+            params.extend(selected.topics)
         where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
-        params.append(limit)
+        params.append(selected.limit)
         statement = (
             "SELECT rowid, originator_id, originator_version, topic, state, recorded_at "
             f"FROM {self.events_table_name} {where}ORDER BY rowid LIMIT ?"
