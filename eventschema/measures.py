@@ -1,0 +1,431 @@
+"""The events of a tariff measure's stream, one model per event type.
+
+`MeasureImposed` creates a measure; every other model is a change appended to one
+(`MeasureChangeIn`). `MeasureEvent` is any of them, discriminated on `type`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID, uuid4
+
+from pydantic import Field, field_validator, model_validator
+
+from domain.ledger import MEASURE, ImposeMeasure, MeasureTerms, stream_id_for_key
+from domain.values import hs_prefix
+from eventschema.examples import BY, ILLUSTRATIVE, examples, official
+from eventschema.facts import MeasureChangeIn, MeasureEventIn, event_type_of
+from eventschema.streams import Key, MeasureRef
+from eventschema.values import (
+    Country,
+    HsPrefix,
+    IsoDate,
+    NonBlank,
+    Rate,
+    Target,
+    invalid,
+    with_domain_check,
+)
+
+
+class MeasureImposed(MeasureEventIn):
+    """A measure comes into existence with its initial rate and scope."""
+
+    model_config = examples(
+        {
+            "type": "imposed",
+            "event_id": "US-CN-FENT-10",
+            "key": "us-cn-fentanyl",
+            "imposer": "US",
+            "name": "IEEPA fentanyl tariff on China",
+            "targets": ["CN"],
+            "layer": "ieepa_fentanyl",
+            "instruments": ["EO 14195"],
+            "rate_pct": "10",
+            "hs_prefixes": ["*"],
+            "effective_on": "2025-02-04",
+            "announced_at": "2025-02-01",
+            "sources": official("Executive Order 14195"),
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["imposed"] = Field(description="The measure is imposed.")
+    key: Key | None = Field(
+        default=None,
+        description=(
+            "A human key for the measure; its id is derived from it. In a dataset line it "
+            "defaults to the key naming the stream, and must agree with it."
+        ),
+        examples=["us-cn-fentanyl"],
+    )
+    imposer: Country = Field(description="The country imposing the measure.")
+    name: NonBlank = Field(description="A readable name.", examples=["Section 232 steel"])
+    targets: list[Target] = Field(
+        min_length=1, description='Origins charged: country codes, or ["*"] for every origin.'
+    )
+    excluded_targets: list[Country] = Field(
+        default_factory=list,
+        description='Origins not charged when targets is ["*"] (e.g. CA and MX).',
+        examples=[["CA", "MX"]],
+    )
+    layer: NonBlank = Field(
+        description=(
+            "The legal authority, used by precedence rules and stacking "
+            "(e.g. ieepa_reciprocal, section_232_steel, section_301)."
+        ),
+        examples=["ieepa_reciprocal"],
+    )
+    instruments: list[NonBlank] = Field(
+        default_factory=list,
+        description="Legal instruments (executive orders, notices, HTS chapter 99 lines).",
+        examples=[["EO 14257", "9903.01.25"]],
+    )
+    rate_pct: Rate | None = Field(
+        default=None, description="The general rate; null when only rate_by_prefix applies."
+    )
+    rate_by_prefix: dict[str, Rate] = Field(
+        default_factory=dict,
+        description="Rates for some HS prefixes, overriding rate_pct on those products.",
+        examples=[{"8703.80": 100, "8703.23": 25}],
+        json_schema_extra={"propertyNames": {"pattern": "^(\\*|[0-9][0-9. ]*)$"}},
+    )
+    hs_prefixes: list[HsPrefix] = Field(
+        default_factory=lambda: [""],
+        description='Products covered; ["*"] (the default) for every product of the targets.',
+        examples=[["*"], ["7206", "7207"]],
+    )
+    excluded_hs_prefixes: list[HsPrefix] = Field(
+        default_factory=list,
+        description="Products excluded from the start.",
+        examples=[["9503.00.00", "8517.13"]],
+    )
+
+    @field_validator("rate_by_prefix")
+    @classmethod
+    def _normalise_prefixes(cls, rates: dict[str, Decimal]) -> dict[str, Decimal]:
+        normalised: dict[str, Decimal] = {}
+        check = with_domain_check(hs_prefix)
+        for prefix, rate in rates.items():
+            digits = check(prefix)
+            if digits in normalised:
+                raise invalid(f"{prefix!r} repeats another prefix of rate_by_prefix")
+            normalised[digits] = rate
+        return normalised
+
+    @model_validator(mode="after")
+    def _has_a_rate(self) -> MeasureImposed:
+        if self.rate_pct is None and not self.rate_by_prefix:
+            raise invalid("give rate_pct, rate_by_prefix, or both")
+        return self
+
+    def to_terms(self) -> MeasureTerms:
+        """The measure's own fields, apart from the common facts and the key."""
+        return MeasureTerms(
+            imposer=self.imposer,
+            name=self.name,
+            targets=tuple(self.targets),
+            excluded_targets=tuple(self.excluded_targets),
+            layer=self.layer,
+            instruments=tuple(self.instruments),
+            rate_pct=self.rate_pct,
+            rate_by_prefix=dict(self.rate_by_prefix),
+            hs_prefixes=tuple(self.hs_prefixes),
+            excluded_hs_prefixes=tuple(self.excluded_hs_prefixes),
+        )
+
+    def to_command(self, measure_id: UUID | None = None) -> ImposeMeasure:
+        """The command creating this measure: its id is given, or derived from the key,
+        or (no key) a fresh UUID."""
+        key = self.key or ""
+        if measure_id is None:
+            measure_id = stream_id_for_key(MEASURE, key) if key else uuid4()
+        return ImposeMeasure(measure_id, key, self.to_facts(), self.to_terms())
+
+
+class MeasureRateChanged(MeasureChangeIn):
+    """The rate is replaced from effective_on: the general rate, or that of some prefixes."""
+
+    model_config = examples(
+        {
+            "type": "rate_changed",
+            "event_id": "US-CN-FENT-20",
+            "rate_pct": "20",
+            "effective_on": "2025-03-04",
+            "announced_at": "2025-03-03",
+            "sources": official("Executive Order 14228"),
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["rate_changed"] = Field(description="The rate changes.")
+    rate_pct: Rate = Field(description="The new rate, replacing the old one (not added to it).")
+    hs_prefixes: list[HsPrefix] = Field(
+        default_factory=list,
+        description="Products whose rate changes; empty (the default) for the general rate.",
+        examples=[[], ["8703.80"]],
+    )
+
+
+class MeasureScopeChanged(MeasureChangeIn):
+    """Products enter or leave the measure's scope from effective_on."""
+
+    model_config = examples(
+        {
+            "type": "scope_changed",
+            "event_id": "US-232-STEEL-DERIVATIVES",
+            "added_hs_prefixes": ["7326.90"],
+            "removed_hs_prefixes": [],
+            "effective_on": "2025-06-23",
+            "announced_at": "2025-06-16",
+            "sources": official("Inclusions of derivative steel products", "Federal Register"),
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["scope_changed"] = Field(description="The products covered change.")
+    added_hs_prefixes: list[HsPrefix] = Field(
+        default_factory=list, description="Products that enter the scope."
+    )
+    removed_hs_prefixes: list[HsPrefix] = Field(
+        default_factory=list, description="Products that leave the scope."
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> MeasureScopeChanged:
+        if not self.added_hs_prefixes and not self.removed_hs_prefixes:
+            raise invalid("give added_hs_prefixes, removed_hs_prefixes, or both")
+        return self
+
+
+class MeasureExclusionGranted(MeasureChangeIn):
+    """Products are excluded from this measure from effective_on (possibly retroactive)."""
+
+    model_config = examples(
+        {
+            "type": "exclusion_granted",
+            "event_id": "US-RECIP-ELEC-EXCL",
+            "hs_prefixes": ["8517.13", "8471.30"],
+            "effective_on": "2025-04-05",
+            "announced_at": "2025-04-11T21:00:00-04:00",
+            "sources": official("Memorandum 'Clarification of Exceptions Under EO 14257'"),
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["exclusion_granted"] = Field(description="Products are excluded.")
+    hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products excluded.")
+
+
+class MeasureExclusionRevoked(MeasureChangeIn):
+    """Products excluded earlier are charged again from effective_on."""
+
+    model_config = examples(
+        {
+            "type": "exclusion_revoked",
+            "event_id": "EXAMPLE-EXCL-REVOKED",
+            "hs_prefixes": ["8471.30"],
+            "effective_on": "2025-09-01",
+            "announced_at": "2025-08-15",
+            "sources": ILLUSTRATIVE,
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["exclusion_revoked"] = Field(description="An exclusion ends.")
+    hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products charged again.")
+
+
+class MeasureSuspensionGranted(MeasureChangeIn):
+    """Part or all of the rate is not charged from effective_on until ends_on."""
+
+    model_config = examples(
+        {
+            "type": "suspension_granted",
+            "event_id": "US-CN-GENEVA",
+            "points": "24",
+            "ends_on": "2025-08-12",
+            "effective_on": "2025-05-14",
+            "announced_at": "2025-05-12",
+            "sources": official("Executive Order 14298"),
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["suspension_granted"] = Field(description="The rate is suspended.")
+    points: Rate | None = Field(
+        default=None,
+        description="Percentage points not charged; null (the default) suspends all of it.",
+        examples=["24"],
+    )
+    ends_on: IsoDate = Field(
+        description="The day the rate snaps back by itself (the suspension ends the day before)."
+    )
+
+
+class MeasureSuspensionExtended(MeasureChangeIn):
+    """A suspension granted earlier now ends on ends_on instead."""
+
+    model_config = examples(
+        {
+            "type": "suspension_extended",
+            "event_id": "US-CN-EXT-NOV10",
+            "suspension_event_id": "US-CN-GENEVA",
+            "ends_on": "2025-11-10",
+            "effective_on": "2025-08-12",
+            "announced_at": "2025-08-11",
+            "sources": official("Executive Order extending the suspension"),
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["suspension_extended"] = Field(description="A suspension is extended.")
+    suspension_event_id: NonBlank = Field(
+        description="The event_id of the suspension_granted event extended.",
+        examples=["US-CN-GENEVA"],
+    )
+    ends_on: IsoDate = Field(description="The new day the rate snaps back.")
+
+
+class MeasureTerminated(MeasureChangeIn):
+    """The measure is no longer charged from effective_on."""
+
+    model_config = examples(
+        {
+            "type": "terminated",
+            "event_id": "EXAMPLE-TERMINATED",
+            "effective_on": "2025-11-10",
+            "announced_at": "2025-11-04",
+            "sources": ILLUSTRATIVE,
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["terminated"] = Field(description="The measure ends.")
+
+
+class MeasurePrecedenceDeclared(MeasureChangeIn):
+    """Where this measure applies, the listed measures and layers do not."""
+
+    model_config = examples(
+        {
+            "type": "precedence_declared",
+            "event_id": "US-STACKING-EO14289",
+            "displaces_measure_ids": ["us-ca-fentanyl", "us-mx-fentanyl"],
+            "displaces_layers": ["section_232_steel", "section_232_aluminum"],
+            "hs_prefixes": [],
+            "effective_on": "2025-03-04",
+            "announced_at": "2025-04-29",
+            "sources": official("Executive Order 14289"),
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["precedence_declared"] = Field(description="This measure displaces others.")
+    displaces_measure_ids: list[MeasureRef] = Field(
+        default_factory=list,
+        description="Measures not charged where this one applies (by key or UUID).",
+    )
+    displaces_layers: list[NonBlank] = Field(
+        default_factory=list,
+        description="Whole layers not charged where this one applies.",
+        examples=[["ieepa_reciprocal"]],
+    )
+    hs_prefixes: list[HsPrefix] = Field(
+        default_factory=list,
+        description="Products concerned; empty (the default) for all this measure covers.",
+    )
+
+    @model_validator(mode="after")
+    def _displaces_something(self) -> MeasurePrecedenceDeclared:
+        if not self.displaces_measure_ids and not self.displaces_layers:
+            raise invalid("give displaces_measure_ids, displaces_layers, or both")
+        return self
+
+
+class MeasureLegalStatusChanged(MeasureChangeIn):
+    """A court or legislature changed the measure's standing."""
+
+    model_config = examples(
+        {
+            "type": "legal_status_changed",
+            "event_id": "US-SCOTUS-IEEPA",
+            "status": "ruled_unlawful",
+            "collection_stops": True,
+            "effective_on": "2026-02-24",
+            "announced_at": "2026-02-20",
+            "sources": official(
+                "Learning Resources, Inc. v. Trump", "Supreme Court of the United States"
+            ),
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["legal_status_changed"] = Field(description="The legal standing changes.")
+    status: NonBlank = Field(
+        description="The new standing, as a short slug.", examples=["ruled_unlawful", "stayed"]
+    )
+    collection_stops: bool = Field(
+        description=(
+            "Whether the measure stops being charged on entries from effective_on "
+            "(what was assessed before stays on record)."
+        )
+    )
+
+
+class MeasureRecordCorrected(MeasureChangeIn):
+    """An earlier event of this stream was recorded in error and must be disregarded."""
+
+    model_config = examples(
+        {
+            "type": "record_corrected",
+            "event_id": "EXAMPLE-CORRECTION",
+            "corrected_event_id": "US-CN-FENT-20",
+            "reason": "effective_on typed as 2025-03-14; re-recorded as US-CN-FENT-20b",
+            "effective_on": None,
+            "announced_at": "2025-06-02T09:15:00Z",
+            "sources": official("Executive Order 14228"),
+            "recorded_by": BY,
+        }
+    )
+
+    type: Literal["record_corrected"] = Field(description="An earlier record is withdrawn.")
+    corrected_event_id: NonBlank = Field(description="The event_id of the event withdrawn.")
+    reason: NonBlank = Field(description="Why it was wrong.")
+
+
+MEASURE_EVENT_MODELS: tuple[type[MeasureEventIn], ...] = (
+    MeasureImposed,
+    MeasureRateChanged,
+    MeasureScopeChanged,
+    MeasureExclusionGranted,
+    MeasureExclusionRevoked,
+    MeasureSuspensionGranted,
+    MeasureSuspensionExtended,
+    MeasureTerminated,
+    MeasurePrecedenceDeclared,
+    MeasureLegalStatusChanged,
+    MeasureRecordCorrected,
+)
+
+MeasureEvent = Annotated[
+    MeasureImposed
+    | MeasureRateChanged
+    | MeasureScopeChanged
+    | MeasureExclusionGranted
+    | MeasureExclusionRevoked
+    | MeasureSuspensionGranted
+    | MeasureSuspensionExtended
+    | MeasureTerminated
+    | MeasurePrecedenceDeclared
+    | MeasureLegalStatusChanged
+    | MeasureRecordCorrected,
+    Field(discriminator="type"),
+]
+"""Any event of a measure's stream (an HTTP body for one measure)."""
+
+
+def measure_event_types() -> frozenset[str]:
+    """The public type names of measure events, from the models."""
+    return frozenset(event_type_of(model) for model in MEASURE_EVENT_MODELS)
