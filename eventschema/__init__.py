@@ -19,7 +19,7 @@ modules behind them, one job each:
 - `streams`: references to a measure or a negotiation, by key or UUID;
 - `facts`: what every event carries, and the bases of the event models;
 - `measures`, `negotiations`: one model per event type of each kind of stream;
-- `examples`: the example of every event, as data;
+- `examples`: the example of every event type, as data;
 - `lines`: a dataset line, and its conversion to a batch item;
 - `recordable`: what the store would take but never give back in one piece;
 - `errors`: validation errors as one line of text;
@@ -27,6 +27,7 @@ modules behind them, one job each:
 """
 
 from eventschema.errors import describe_errors, error_fields
+from eventschema.examples import MEASURE_EXAMPLES, NEGOTIATION_EXAMPLES
 from eventschema.facts import (
     EventIn,
     MeasureChangeIn,
@@ -113,7 +114,9 @@ __all__ = [
     "LINE_MODELS",
     "MAX_RATE_PCT",
     "MEASURE_EVENT_MODELS",
+    "MEASURE_EXAMPLES",
     "NEGOTIATION_EVENT_MODELS",
+    "NEGOTIATION_EXAMPLES",
     "SCHEMA_ID",
     "SCHEMA_PATH",
     "AnnouncedAt",

@@ -167,3 +167,8 @@ def event_type_of(model: type[EventIn]) -> str:
     literal = model.model_fields["type"].annotation  # Literal["rate_changed"]
     args: tuple[object, ...] = getattr(literal, "__args__", ())
     return cast(str, args[0])
+
+
+def example_config(*examples: dict[str, Any]) -> ConfigDict:
+    """The config of a model that shows `examples` in its JSON Schema."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})

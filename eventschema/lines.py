@@ -15,30 +15,16 @@ from uuid import UUID
 from pydantic import BaseModel, Discriminator, Field, Tag, TypeAdapter, model_validator
 
 from domain.ledger import MEASURE, NEGOTIATION, AppendChange, BatchItem
-from eventschema.examples import TALKS, examples
-from eventschema.facts import EventIn, MeasureChangeIn, NegotiationStepIn
-from eventschema.measures import (
-    MEASURE_EVENT_MODELS,
-    MeasureExclusionGranted,
-    MeasureExclusionRevoked,
-    MeasureImposed,
-    MeasureLegalStatusChanged,
-    MeasurePrecedenceDeclared,
-    MeasureScopeChanged,
-    MeasureSuspensionExtended,
-    MeasureSuspensionGranted,
+from eventschema.examples import LINE_STREAMS, STORY_STREAMS
+from eventschema.facts import (
+    EventIn,
+    MeasureChangeIn,
+    NegotiationStepIn,
+    event_type_of,
+    example_config,
 )
-from eventschema.negotiations import (
-    NEGOTIATION_EVENT_MODELS,
-    NegotiationAgreementSigned,
-    NegotiationDealAnnounced,
-    NegotiationOpened,
-    NegotiationProposalTabled,
-    NegotiationSuperseded,
-    NegotiationTalksPostponed,
-    NegotiationTalksResumed,
-    NegotiationTalksSuspended,
-)
+from eventschema.measures import MEASURE_EVENT_MODELS, MeasureImposed
+from eventschema.negotiations import NEGOTIATION_EVENT_MODELS, NegotiationOpened
 from eventschema.recordable import check_recordable
 from eventschema.streams import StreamRef, is_uuid, referenced_stream_id
 from eventschema.values import invalid
@@ -101,7 +87,7 @@ class NegotiationLine(_StreamLine):
 
     negotiation: StreamRef = Field(
         description="The negotiation (by key or UUID) this event belongs to or opens.",
-        examples=[TALKS],
+        examples=["us-cn-trade-talks"],
     )
 
     stream_kind = NEGOTIATION
@@ -114,7 +100,7 @@ class NegotiationLine(_StreamLine):
 _E = TypeVar("_E", bound=EventIn)
 
 
-def _line_model(event_model: type[_E], stream: type[_StreamLine], ref: str) -> type[_E]:
+def _line_model(event_model: type[_E], stream: type[_StreamLine]) -> type[_E]:
     """The dataset line of one event type: the event's fields plus the stream's.
 
     Generated rather than written out (thirty-six near-identical classes); each is a
@@ -122,13 +108,14 @@ def _line_model(event_model: type[_E], stream: type[_StreamLine], ref: str) -> t
     """
     extra = event_model.model_config.get("json_schema_extra")
     event_examples = cast(Mapping[str, list[dict[str, Any]]], extra)["examples"]
-    field = "measure" if stream is MeasureLine else "negotiation"
-    ref = _EXAMPLE_STREAMS.get(event_model, ref)
+    kind = stream.stream_kind
+    ref = STORY_STREAMS.get((kind, event_type_of(event_model)), LINE_STREAMS[kind])
+    line_examples = [{kind: ref, **example} for example in event_examples]
     namespace = {
         "__module__": __name__,
         "__qualname__": f"{event_model.__name__}Line",
         "__doc__": f"A dataset line: {(event_model.__doc__ or '').strip()}",
-        "model_config": examples(*({field: ref, **example} for example in event_examples)),
+        "model_config": example_config(*line_examples),
     }
     return cast(type[_E], type(f"{event_model.__name__}Line", (event_model, stream), namespace))
 
@@ -146,29 +133,9 @@ def _kind_of_line(value: object) -> str | None:
     return None
 
 
-_EXAMPLE_STREAMS: dict[type[EventIn], str] = {
-    # The examples of these tell the story of other streams than the default ones.
-    MeasureExclusionGranted: "us-cn-reciprocal",
-    MeasureExclusionRevoked: "us-cn-reciprocal",
-    MeasureSuspensionGranted: "us-cn-reciprocal",
-    MeasureSuspensionExtended: "us-cn-reciprocal",
-    MeasureScopeChanged: "us-steel-232",
-    MeasurePrecedenceDeclared: "us-auto-232",
-    MeasureLegalStatusChanged: "us-cn-reciprocal",
-    NegotiationProposalTabled: "us-uk-trade-talks",
-    NegotiationDealAnnounced: "us-uk-trade-talks",
-    NegotiationAgreementSigned: "us-uk-trade-talks",
-    NegotiationTalksPostponed: "us-in-trade-talks",
-    NegotiationTalksResumed: "us-in-trade-talks",
-    NegotiationTalksSuspended: "us-ca-trade-talks",
-    NegotiationSuperseded: "us-cn-trade-talks",
-}
-
-_MEASURE_LINE_MODELS = tuple(
-    _line_model(model, MeasureLine, "us-cn-fentanyl") for model in MEASURE_EVENT_MODELS
-)
+_MEASURE_LINE_MODELS = tuple(_line_model(model, MeasureLine) for model in MEASURE_EVENT_MODELS)
 _NEGOTIATION_LINE_MODELS = tuple(
-    _line_model(model, NegotiationLine, TALKS) for model in NEGOTIATION_EVENT_MODELS
+    _line_model(model, NegotiationLine) for model in NEGOTIATION_EVENT_MODELS
 )
 LINE_MODELS: tuple[type[EventIn], ...] = (*_MEASURE_LINE_MODELS, *_NEGOTIATION_LINE_MODELS)
 """The model of a dataset line of each event type: the event's model and its stream's."""

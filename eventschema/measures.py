@@ -14,8 +14,8 @@ from pydantic import Field, field_validator, model_validator
 
 from domain.ledger import MEASURE, ImposeMeasure, MeasureTerms, stream_id_for_key
 from domain.values import hs_prefix
-from eventschema.examples import BY, ILLUSTRATIVE, examples, official
-from eventschema.facts import MeasureChangeIn, MeasureEventIn, event_type_of
+from eventschema.examples import MEASURE_EXAMPLES
+from eventschema.facts import MeasureChangeIn, MeasureEventIn, event_type_of, example_config
 from eventschema.streams import Key, MeasureRef
 from eventschema.values import (
     Country,
@@ -32,24 +32,7 @@ from eventschema.values import (
 class MeasureImposed(MeasureEventIn):
     """A measure comes into existence with its initial rate and scope."""
 
-    model_config = examples(
-        {
-            "type": "imposed",
-            "event_id": "US-CN-FENT-10",
-            "key": "us-cn-fentanyl",
-            "imposer": "US",
-            "name": "IEEPA fentanyl tariff on China",
-            "targets": ["CN"],
-            "layer": "ieepa_fentanyl",
-            "instruments": ["EO 14195"],
-            "rate_pct": "10",
-            "hs_prefixes": ["*"],
-            "effective_on": "2025-02-04",
-            "announced_at": "2025-02-01",
-            "sources": official("Executive Order 14195"),
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["imposed"])
 
     type: Literal["imposed"] = Field(description="The measure is imposed.")
     key: Key | None = Field(
@@ -147,17 +130,7 @@ class MeasureImposed(MeasureEventIn):
 class MeasureRateChanged(MeasureChangeIn):
     """The rate is replaced from effective_on: the general rate, or that of some prefixes."""
 
-    model_config = examples(
-        {
-            "type": "rate_changed",
-            "event_id": "US-CN-FENT-20",
-            "rate_pct": "20",
-            "effective_on": "2025-03-04",
-            "announced_at": "2025-03-03",
-            "sources": official("Executive Order 14228"),
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["rate_changed"])
 
     type: Literal["rate_changed"] = Field(description="The rate changes.")
     rate_pct: Rate = Field(description="The new rate, replacing the old one (not added to it).")
@@ -171,18 +144,7 @@ class MeasureRateChanged(MeasureChangeIn):
 class MeasureScopeChanged(MeasureChangeIn):
     """Products enter or leave the measure's scope from effective_on."""
 
-    model_config = examples(
-        {
-            "type": "scope_changed",
-            "event_id": "US-232-STEEL-DERIVATIVES",
-            "added_hs_prefixes": ["7326.90"],
-            "removed_hs_prefixes": [],
-            "effective_on": "2025-06-23",
-            "announced_at": "2025-06-16",
-            "sources": official("Inclusions of derivative steel products", "Federal Register"),
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["scope_changed"])
 
     type: Literal["scope_changed"] = Field(description="The products covered change.")
     added_hs_prefixes: list[HsPrefix] = Field(
@@ -202,17 +164,7 @@ class MeasureScopeChanged(MeasureChangeIn):
 class MeasureExclusionGranted(MeasureChangeIn):
     """Products are excluded from this measure from effective_on (possibly retroactive)."""
 
-    model_config = examples(
-        {
-            "type": "exclusion_granted",
-            "event_id": "US-RECIP-ELEC-EXCL",
-            "hs_prefixes": ["8517.13", "8471.30"],
-            "effective_on": "2025-04-05",
-            "announced_at": "2025-04-11T21:00:00-04:00",
-            "sources": official("Memorandum 'Clarification of Exceptions Under EO 14257'"),
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["exclusion_granted"])
 
     type: Literal["exclusion_granted"] = Field(description="Products are excluded.")
     hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products excluded.")
@@ -221,17 +173,7 @@ class MeasureExclusionGranted(MeasureChangeIn):
 class MeasureExclusionRevoked(MeasureChangeIn):
     """Products excluded earlier are charged again from effective_on."""
 
-    model_config = examples(
-        {
-            "type": "exclusion_revoked",
-            "event_id": "EXAMPLE-EXCL-REVOKED",
-            "hs_prefixes": ["8471.30"],
-            "effective_on": "2025-09-01",
-            "announced_at": "2025-08-15",
-            "sources": ILLUSTRATIVE,
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["exclusion_revoked"])
 
     type: Literal["exclusion_revoked"] = Field(description="An exclusion ends.")
     hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products charged again.")
@@ -240,18 +182,7 @@ class MeasureExclusionRevoked(MeasureChangeIn):
 class MeasureSuspensionGranted(MeasureChangeIn):
     """Part or all of the rate is not charged from effective_on until ends_on."""
 
-    model_config = examples(
-        {
-            "type": "suspension_granted",
-            "event_id": "US-CN-GENEVA",
-            "points": "24",
-            "ends_on": "2025-08-12",
-            "effective_on": "2025-05-14",
-            "announced_at": "2025-05-12",
-            "sources": official("Executive Order 14298"),
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["suspension_granted"])
 
     type: Literal["suspension_granted"] = Field(description="The rate is suspended.")
     points: Rate | None = Field(
@@ -267,18 +198,7 @@ class MeasureSuspensionGranted(MeasureChangeIn):
 class MeasureSuspensionExtended(MeasureChangeIn):
     """A suspension granted earlier now ends on ends_on instead."""
 
-    model_config = examples(
-        {
-            "type": "suspension_extended",
-            "event_id": "US-CN-EXT-NOV10",
-            "suspension_event_id": "US-CN-GENEVA",
-            "ends_on": "2025-11-10",
-            "effective_on": "2025-08-12",
-            "announced_at": "2025-08-11",
-            "sources": official("Executive Order extending the suspension"),
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["suspension_extended"])
 
     type: Literal["suspension_extended"] = Field(description="A suspension is extended.")
     suspension_event_id: NonBlank = Field(
@@ -291,16 +211,7 @@ class MeasureSuspensionExtended(MeasureChangeIn):
 class MeasureTerminated(MeasureChangeIn):
     """The measure is no longer charged from effective_on."""
 
-    model_config = examples(
-        {
-            "type": "terminated",
-            "event_id": "EXAMPLE-TERMINATED",
-            "effective_on": "2025-11-10",
-            "announced_at": "2025-11-04",
-            "sources": ILLUSTRATIVE,
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["terminated"])
 
     type: Literal["terminated"] = Field(description="The measure ends.")
 
@@ -308,19 +219,7 @@ class MeasureTerminated(MeasureChangeIn):
 class MeasurePrecedenceDeclared(MeasureChangeIn):
     """Where this measure applies, the listed measures and layers do not."""
 
-    model_config = examples(
-        {
-            "type": "precedence_declared",
-            "event_id": "US-STACKING-EO14289",
-            "displaces_measure_ids": ["us-ca-fentanyl", "us-mx-fentanyl"],
-            "displaces_layers": ["section_232_steel", "section_232_aluminum"],
-            "hs_prefixes": [],
-            "effective_on": "2025-03-04",
-            "announced_at": "2025-04-29",
-            "sources": official("Executive Order 14289"),
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["precedence_declared"])
 
     type: Literal["precedence_declared"] = Field(description="This measure displaces others.")
     displaces_measure_ids: list[MeasureRef] = Field(
@@ -347,20 +246,7 @@ class MeasurePrecedenceDeclared(MeasureChangeIn):
 class MeasureLegalStatusChanged(MeasureChangeIn):
     """A court or legislature changed the measure's standing."""
 
-    model_config = examples(
-        {
-            "type": "legal_status_changed",
-            "event_id": "US-SCOTUS-IEEPA",
-            "status": "ruled_unlawful",
-            "collection_stops": True,
-            "effective_on": "2026-02-24",
-            "announced_at": "2026-02-20",
-            "sources": official(
-                "Learning Resources, Inc. v. Trump", "Supreme Court of the United States"
-            ),
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["legal_status_changed"])
 
     type: Literal["legal_status_changed"] = Field(description="The legal standing changes.")
     status: NonBlank = Field(
@@ -377,18 +263,7 @@ class MeasureLegalStatusChanged(MeasureChangeIn):
 class MeasureRecordCorrected(MeasureChangeIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
 
-    model_config = examples(
-        {
-            "type": "record_corrected",
-            "event_id": "EXAMPLE-CORRECTION",
-            "corrected_event_id": "US-CN-FENT-20",
-            "reason": "effective_on typed as 2025-03-14; re-recorded as US-CN-FENT-20b",
-            "effective_on": None,
-            "announced_at": "2025-06-02T09:15:00Z",
-            "sources": official("Executive Order 14228"),
-            "recorded_by": BY,
-        }
-    )
+    model_config = example_config(MEASURE_EXAMPLES["record_corrected"])
 
     type: Literal["record_corrected"] = Field(description="An earlier record is withdrawn.")
     corrected_event_id: NonBlank = Field(description="The event_id of the event withdrawn.")
