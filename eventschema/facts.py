@@ -9,7 +9,7 @@ events appended to an existing stream.
 from __future__ import annotations
 
 import functools
-from typing import Any, cast
+from typing import Annotated, Any, Literal, TypeVar, Union, cast
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.events import Facts
 from domain.ledger import Change
 from domain.values import Provenance, Reliability, Source
-from eventschema.values import AnnouncedAt, EventId, IsoDate, NonBlank
+from eventschema.values import AnnouncedAt, EventId, IsoDate, NonBlank, invalid
 
 
 class SourceIn(BaseModel):
@@ -135,15 +135,19 @@ def _domain_value(value: object) -> object:
     return value
 
 
+class ChangeIn(EventIn):
+    """An event appended to an existing stream: a domain `Change`."""
+
+    def to_change(self) -> Change:
+        return Change(self.type, self.to_facts(), self.event_fields())
+
+
 class MeasureEventIn(EventIn):
     """An event of a tariff measure's stream."""
 
 
-class MeasureChangeIn(MeasureEventIn):
+class MeasureChangeIn(MeasureEventIn, ChangeIn):
     """An event appended to an existing measure."""
-
-    def to_change(self) -> Change:
-        return Change(self.type, self.to_facts(), self.event_fields())
 
 
 class NegotiationEventIn(EventIn):
@@ -155,11 +159,38 @@ class NegotiationEventIn(EventIn):
     )
 
 
-class NegotiationStepIn(NegotiationEventIn):
+class NegotiationStepIn(NegotiationEventIn, ChangeIn):
     """An event appended to an existing negotiation."""
 
-    def to_change(self) -> Change:
-        return Change(self.type, self.to_facts(), self.event_fields())
+
+class RecordCorrectedIn(BaseModel):
+    """The fields of a correction, the same in both kinds of stream.
+
+    A mixin, named first among the bases of a model, so that its fields come after the
+    ones the stream's own base adds (a negotiation step's summary), as they always did.
+    """
+
+    type: Literal["record_corrected"] = Field(description="An earlier record is withdrawn.")
+    corrected_event_id: NonBlank = Field(description="The event_id of the event withdrawn.")
+    reason: NonBlank = Field(description="Why it was wrong.")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+_NOTHING: tuple[object, ...] = (None, [], {})
+"""What an optional field holds when a client gave nothing for it."""
+
+
+def one_or_both(model: _M, first: str, second: str) -> _M:
+    """`model` if it gives `first`, `second` or both; an event must change something."""
+    if getattr(model, first) in _NOTHING and getattr(model, second) in _NOTHING:
+        raise invalid(f"give {first}, {second}, or both")
+    return model
+
+
+def one_of(models: tuple[type[EventIn], ...]) -> Any:
+    """The type of a body that is any of `models`, told apart by `type`."""
+    return Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
 
 
 def event_type_of(model: type[EventIn]) -> str:

@@ -22,6 +22,7 @@ from eventschema.facts import (
     NegotiationStepIn,
     event_type_of,
     example_config,
+    one_of,
 )
 from eventschema.measures import MEASURE_EVENT_MODELS, MeasureImposed
 from eventschema.negotiations import NEGOTIATION_EVENT_MODELS, NegotiationOpened
@@ -147,16 +148,8 @@ if TYPE_CHECKING:
 else:
     DatasetLine = Annotated[
         Union[  # noqa: UP007 - built from tuples at run time
-            Annotated[
-                Union[_MEASURE_LINE_MODELS],  # noqa: UP007
-                Field(discriminator="type"),
-                Tag(MEASURE),
-            ],
-            Annotated[
-                Union[_NEGOTIATION_LINE_MODELS],  # noqa: UP007
-                Field(discriminator="type"),
-                Tag(NEGOTIATION),
-            ],
+            Annotated[one_of(_MEASURE_LINE_MODELS), Tag(MEASURE)],
+            Annotated[one_of(_NEGOTIATION_LINE_MODELS), Tag(NEGOTIATION)],
         ],
         Discriminator(
             _kind_of_line,

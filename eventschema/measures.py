@@ -7,16 +7,24 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
-from uuid import UUID, uuid4
+from typing import TYPE_CHECKING, Literal, TypeAlias
+from uuid import UUID
 
 from pydantic import Field, field_validator, model_validator
 
-from domain.ledger import MEASURE, ImposeMeasure, MeasureTerms, stream_id_for_key
+from domain.ledger import MEASURE, ImposeMeasure, MeasureTerms
 from domain.values import hs_prefix
 from eventschema.examples import MEASURE_EXAMPLES
-from eventschema.facts import MeasureChangeIn, MeasureEventIn, event_type_of, example_config
-from eventschema.streams import Key, MeasureRef
+from eventschema.facts import (
+    MeasureChangeIn,
+    MeasureEventIn,
+    RecordCorrectedIn,
+    event_type_of,
+    example_config,
+    one_of,
+    one_or_both,
+)
+from eventschema.streams import Key, MeasureRef, id_of_new_stream
 from eventschema.values import (
     Country,
     HsPrefix,
@@ -99,9 +107,7 @@ class MeasureImposed(MeasureEventIn):
 
     @model_validator(mode="after")
     def _has_a_rate(self) -> MeasureImposed:
-        if self.rate_pct is None and not self.rate_by_prefix:
-            raise invalid("give rate_pct, rate_by_prefix, or both")
-        return self
+        return one_or_both(self, "rate_pct", "rate_by_prefix")
 
     def to_terms(self) -> MeasureTerms:
         """The measure's own fields, apart from the common facts and the key."""
@@ -122,8 +128,7 @@ class MeasureImposed(MeasureEventIn):
         """The command creating this measure: its id is given, or derived from the key,
         or (no key) a fresh UUID."""
         key = self.key or ""
-        if measure_id is None:
-            measure_id = stream_id_for_key(MEASURE, key) if key else uuid4()
+        measure_id = id_of_new_stream(MEASURE, key, measure_id)
         return ImposeMeasure(measure_id, key, self.to_facts(), self.to_terms())
 
 
@@ -156,9 +161,7 @@ class MeasureScopeChanged(MeasureChangeIn):
 
     @model_validator(mode="after")
     def _changes_something(self) -> MeasureScopeChanged:
-        if not self.added_hs_prefixes and not self.removed_hs_prefixes:
-            raise invalid("give added_hs_prefixes, removed_hs_prefixes, or both")
-        return self
+        return one_or_both(self, "added_hs_prefixes", "removed_hs_prefixes")
 
 
 class MeasureExclusionGranted(MeasureChangeIn):
@@ -238,9 +241,7 @@ class MeasurePrecedenceDeclared(MeasureChangeIn):
 
     @model_validator(mode="after")
     def _displaces_something(self) -> MeasurePrecedenceDeclared:
-        if not self.displaces_measure_ids and not self.displaces_layers:
-            raise invalid("give displaces_measure_ids, displaces_layers, or both")
-        return self
+        return one_or_both(self, "displaces_measure_ids", "displaces_layers")
 
 
 class MeasureLegalStatusChanged(MeasureChangeIn):
@@ -260,18 +261,13 @@ class MeasureLegalStatusChanged(MeasureChangeIn):
     )
 
 
-class MeasureRecordCorrected(MeasureChangeIn):
+class MeasureRecordCorrected(RecordCorrectedIn, MeasureChangeIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
 
     model_config = example_config(MEASURE_EXAMPLES["record_corrected"])
 
-    type: Literal["record_corrected"] = Field(description="An earlier record is withdrawn.")
-    corrected_event_id: NonBlank = Field(description="The event_id of the event withdrawn.")
-    reason: NonBlank = Field(description="Why it was wrong.")
 
-
-MEASURE_EVENT_MODELS: tuple[type[MeasureEventIn], ...] = (
-    MeasureImposed,
+MEASURE_CHANGE_MODELS: tuple[type[MeasureChangeIn], ...] = (
     MeasureRateChanged,
     MeasureScopeChanged,
     MeasureExclusionGranted,
@@ -284,21 +280,17 @@ MEASURE_EVENT_MODELS: tuple[type[MeasureEventIn], ...] = (
     MeasureRecordCorrected,
 )
 
-MeasureEvent = Annotated[
-    MeasureImposed
-    | MeasureRateChanged
-    | MeasureScopeChanged
-    | MeasureExclusionGranted
-    | MeasureExclusionRevoked
-    | MeasureSuspensionGranted
-    | MeasureSuspensionExtended
-    | MeasureTerminated
-    | MeasurePrecedenceDeclared
-    | MeasureLegalStatusChanged
-    | MeasureRecordCorrected,
-    Field(discriminator="type"),
-]
-"""Any event of a measure's stream (an HTTP body for one measure)."""
+MEASURE_EVENT_MODELS: tuple[type[MeasureEventIn], ...] = (MeasureImposed, *MEASURE_CHANGE_MODELS)
+
+# What type checkers can know: each is one of the models (isinstance tells which).
+if TYPE_CHECKING:
+    MeasureEvent: TypeAlias = MeasureEventIn
+    MeasureChange: TypeAlias = MeasureChangeIn
+else:
+    MeasureEvent = one_of(MEASURE_EVENT_MODELS)
+    """Any event of a measure's stream (an HTTP body for one measure)."""
+    MeasureChange = one_of(MEASURE_CHANGE_MODELS)
+    """Any change to an existing measure (an HTTP body appending to one)."""
 
 
 def measure_event_types() -> frozenset[str]:

@@ -6,15 +6,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-from uuid import UUID, uuid4
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
+from uuid import UUID
 
 from pydantic import Field, field_validator
 
-from domain.ledger import NEGOTIATION, OpenNegotiation, stream_id_for_key
+from domain.ledger import NEGOTIATION, OpenNegotiation
 from eventschema.examples import NEGOTIATION_EXAMPLES
-from eventschema.facts import NegotiationEventIn, NegotiationStepIn, event_type_of, example_config
-from eventschema.streams import Key, MeasureRef, NegotiationRef
+from eventschema.facts import (
+    NegotiationEventIn,
+    NegotiationStepIn,
+    RecordCorrectedIn,
+    event_type_of,
+    example_config,
+    one_of,
+)
+from eventschema.streams import Key, MeasureRef, NegotiationRef, id_of_new_stream
 from eventschema.values import Country, IsoDate, NonBlank, Rate, invalid
 
 
@@ -48,10 +55,8 @@ class NegotiationOpened(NegotiationEventIn):
         """The command opening this negotiation: its id is given, or derived from the key,
         or (no key) a fresh UUID."""
         key = self.key or ""
-        if negotiation_id is None:
-            negotiation_id = stream_id_for_key(NEGOTIATION, key) if key else uuid4()
         return OpenNegotiation(
-            negotiation_id=negotiation_id,
+            negotiation_id=id_of_new_stream(NEGOTIATION, key, negotiation_id),
             key=key,
             facts=self.to_facts(),
             title=self.title,
@@ -60,28 +65,38 @@ class NegotiationOpened(NegotiationEventIn):
         )
 
 
-_BY_PARTY: Any = Field(description="The party acting (one of the negotiation's parties).")
+class _PartyStepIn(NegotiationStepIn):
+    """A step one of the parties takes."""
+
+    by_party: Country = Field(description="The party acting (one of the negotiation's parties).")
 
 
-class NegotiationContactMade(NegotiationStepIn):
+class _TruceStepIn(NegotiationStepIn):
+    """A step that may start a truce: with truce_ends_on, one ending that day."""
+
+    truce_ends_on: IsoDate | None = Field(
+        default=None,
+        description="The first day a truce agreed here is no longer in force, if any.",
+    )
+
+
+class NegotiationContactMade(_PartyStepIn):
     """First or renewed contact, official or through a back channel."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["contact_made"])
 
     type: Literal["contact_made"] = Field(description="The parties are in contact.")
-    by_party: Country = _BY_PARTY
     channel: Literal["official", "back_channel"] = Field(
         description="How the contact was made.", examples=["back_channel"]
     )
 
 
-class NegotiationPreconditionStated(NegotiationStepIn):
+class NegotiationPreconditionStated(_PartyStepIn):
     """A party says what must happen before it talks."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["precondition_stated"])
 
     type: Literal["precondition_stated"] = Field(description="A precondition is stated.")
-    by_party: Country = _BY_PARTY
 
 
 class NegotiationPreconditionMet(NegotiationStepIn):
@@ -120,22 +135,20 @@ class NegotiationRoundHeld(NegotiationStepIn):
     )
 
 
-class NegotiationProposalTabled(NegotiationStepIn):
+class NegotiationProposalTabled(_PartyStepIn):
     """A party puts a proposal on the table."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["proposal_tabled"])
 
     type: Literal["proposal_tabled"] = Field(description="A proposal is tabled.")
-    by_party: Country = _BY_PARTY
 
 
-class NegotiationConcessionOffered(NegotiationStepIn):
+class NegotiationConcessionOffered(_PartyStepIn):
     """A party offers a concession (changes no status)."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["concession_offered"])
 
     type: Literal["concession_offered"] = Field(description="A concession is offered.")
-    by_party: Country = _BY_PARTY
 
 
 class NegotiationDevelopmentReported(NegotiationStepIn):
@@ -146,28 +159,20 @@ class NegotiationDevelopmentReported(NegotiationStepIn):
     type: Literal["development_reported"] = Field(description="Something is reported.")
 
 
-class NegotiationJointStatementIssued(NegotiationStepIn):
+class NegotiationJointStatementIssued(_TruceStepIn):
     """A joint statement; with truce_ends_on it starts a truce ending that day."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["joint_statement_issued"])
 
     type: Literal["joint_statement_issued"] = Field(description="A joint statement.")
-    truce_ends_on: IsoDate | None = Field(
-        default=None,
-        description="The first day a truce agreed here is no longer in force, if any.",
-    )
 
 
-class NegotiationFrameworkAgreed(NegotiationStepIn):
+class NegotiationFrameworkAgreed(_TruceStepIn):
     """A framework is agreed; with truce_ends_on it starts a truce ending that day."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["framework_agreed"])
 
     type: Literal["framework_agreed"] = Field(description="A framework is agreed.")
-    truce_ends_on: IsoDate | None = Field(
-        default=None,
-        description="The first day a truce agreed here is no longer in force, if any.",
-    )
 
 
 class NegotiationDealAnnounced(NegotiationStepIn):
@@ -215,22 +220,20 @@ class NegotiationTruceExtended(NegotiationStepIn):
     )
 
 
-class NegotiationBreachAlleged(NegotiationStepIn):
+class NegotiationBreachAlleged(_PartyStepIn):
     """A party says the other broke what was agreed."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["breach_alleged"])
 
     type: Literal["breach_alleged"] = Field(description="A breach is alleged.")
-    by_party: Country = _BY_PARTY
 
 
-class NegotiationThreatIssued(NegotiationStepIn):
+class NegotiationThreatIssued(_PartyStepIn):
     """A party threatens escalation; a threat never changes a rate."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["threat_issued"])
 
     type: Literal["threat_issued"] = Field(description="Escalation is threatened.")
-    by_party: Country = _BY_PARTY
     threatened_rate_pct: Rate | None = Field(
         default=None, description="The rate threatened, if stated."
     )
@@ -296,18 +299,13 @@ class NegotiationInvalidated(NegotiationStepIn):
     type: Literal["invalidated"] = Field(description="The negotiation is invalidated.")
 
 
-class NegotiationRecordCorrected(NegotiationStepIn):
+class NegotiationRecordCorrected(RecordCorrectedIn, NegotiationStepIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["record_corrected"])
 
-    type: Literal["record_corrected"] = Field(description="An earlier record is withdrawn.")
-    corrected_event_id: NonBlank = Field(description="The event_id of the event withdrawn.")
-    reason: NonBlank = Field(description="Why it was wrong.")
 
-
-NEGOTIATION_EVENT_MODELS: tuple[type[NegotiationEventIn], ...] = (
-    NegotiationOpened,
+NEGOTIATION_STEP_MODELS: tuple[type[NegotiationStepIn], ...] = (
     NegotiationContactMade,
     NegotiationPreconditionStated,
     NegotiationPreconditionMet,
@@ -334,35 +332,20 @@ NEGOTIATION_EVENT_MODELS: tuple[type[NegotiationEventIn], ...] = (
     NegotiationRecordCorrected,
 )
 
-NegotiationEvent = Annotated[
-    NegotiationOpened
-    | NegotiationContactMade
-    | NegotiationPreconditionStated
-    | NegotiationPreconditionMet
-    | NegotiationTalksScheduled
-    | NegotiationRoundHeld
-    | NegotiationProposalTabled
-    | NegotiationConcessionOffered
-    | NegotiationDevelopmentReported
-    | NegotiationJointStatementIssued
-    | NegotiationFrameworkAgreed
-    | NegotiationDealAnnounced
-    | NegotiationAgreementSigned
-    | NegotiationImplementingActionTaken
-    | NegotiationTruceExtended
-    | NegotiationBreachAlleged
-    | NegotiationThreatIssued
-    | NegotiationTalksPostponed
-    | NegotiationTalksResumed
-    | NegotiationTalksSuspended
-    | NegotiationTalksCollapsed
-    | NegotiationTerminated
-    | NegotiationSuperseded
-    | NegotiationInvalidated
-    | NegotiationRecordCorrected,
-    Field(discriminator="type"),
-]
-"""Any event of a negotiation's stream (an HTTP body for one negotiation)."""
+NEGOTIATION_EVENT_MODELS: tuple[type[NegotiationEventIn], ...] = (
+    NegotiationOpened,
+    *NEGOTIATION_STEP_MODELS,
+)
+
+# What type checkers can know: each is one of the models (isinstance tells which).
+if TYPE_CHECKING:
+    NegotiationEvent: TypeAlias = NegotiationEventIn
+    NegotiationStep: TypeAlias = NegotiationStepIn
+else:
+    NegotiationEvent = one_of(NEGOTIATION_EVENT_MODELS)
+    """Any event of a negotiation's stream (an HTTP body for one negotiation)."""
+    NegotiationStep = one_of(NEGOTIATION_STEP_MODELS)
+    """Any step of an existing negotiation (an HTTP body appending to one)."""
 
 
 def negotiation_event_types() -> frozenset[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from typing import Annotated
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, WithJsonSchema
 
@@ -42,6 +42,13 @@ def referenced_stream_id(kind: str, ref: str) -> UUID:
     is a SHA-1 (uuid5), asked for several times per line.
     """
     return UUID(ref) if is_uuid(ref) else stream_id_for_key(kind, ref)
+
+
+def id_of_new_stream(kind: str, key: str, given: UUID | None) -> UUID:
+    """The id of a stream being created: `given`, or derived from its key, or (no key) fresh."""
+    if given is not None:
+        return given
+    return stream_id_for_key(kind, key) if key else uuid4()
 
 
 def is_uuid(ref: str) -> bool:
