@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
@@ -28,3 +28,8 @@ class Public(BaseModel):
     """Base of response schemas: read from the read side's dataclasses by attribute."""
 
     model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def field_values_of(cls, source: object) -> dict[str, Any]:
+        """The values of this model's fields that `source` holds as attributes."""
+        return {name: getattr(source, name) for name in cls.model_fields if hasattr(source, name)}

@@ -187,8 +187,7 @@ class MeasurePublic(PointPublic):
 
     @classmethod
     def of(cls, state: MeasureState) -> MeasurePublic:
-        fields = {name: getattr(state, name) for name in cls.model_fields if hasattr(state, name)}
-        return cls.model_validate({**fields, **cls.fields_of(state.as_of)})
+        return cls.model_validate({**cls.field_values_of(state), **cls.fields_of(state.as_of)})
 
 
 class SchedulePublic(PointPublic):
@@ -240,9 +239,12 @@ class NegotiationPublic(PointPublic):
     @classmethod
     def of(cls, answer: NegotiationAnswer) -> NegotiationPublic:
         state: NegotiationState = answer.state
-        fields = {name: getattr(state, name) for name in cls.model_fields if hasattr(state, name)}
         return cls.model_validate(
-            {**fields, "status": state.status.value, **cls.fields_of(answer.as_of)}
+            {
+                **cls.field_values_of(state),
+                "status": state.status.value,
+                **cls.fields_of(answer.as_of),
+            }
         )
 
 

@@ -13,7 +13,13 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from api.models.public import Public
 from domain.ledger import Written
-from eventschema import MeasureChange, MeasureImposed, NegotiationOpened, NegotiationStep
+from eventschema import (
+    MEASURE_EXAMPLES,
+    MeasureChange,
+    MeasureImposed,
+    NegotiationOpened,
+    NegotiationStep,
+)
 
 MeasureCreate = MeasureImposed
 """The body creating a measure: its `imposed` event (the key, if given, names it)."""
@@ -22,83 +28,53 @@ NegotiationCreate = NegotiationOpened
 """The body creating a negotiation: its `opened` event (the key, if given, names it)."""
 
 
+_ExpectedVersion = Annotated[
+    int | None,
+    Field(ge=0, description="The stream's version the batch was decided on (like If-Match)."),
+]
+
+
+def _batch_config(event_example: dict[str, Any]) -> ConfigDict:
+    """The config of a batch body, with an example of a batch of one event."""
+    return ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"expected_version": 1, "events": [event_example]}]},
+    )
+
+
 class MeasureBatchCreate(BaseModel):
     """Several changes to one measure, recorded together or not at all."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "expected_version": 1,
-                    "events": [
-                        {
-                            "type": "rate_changed",
-                            "event_id": "US-CN-FENT-20",
-                            "rate_pct": "20",
-                            "effective_on": "2025-03-04",
-                            "announced_at": "2025-03-03",
-                            "sources": [
-                                {
-                                    "citation": "Executive Order 14228",
-                                    "publisher": "The White House",
-                                    "reliability": "official",
-                                }
-                            ],
-                            "recorded_by": "analyst@example.org",
-                        }
-                    ],
-                }
-            ]
-        },
-    )
+    model_config = _batch_config(MEASURE_EXAMPLES["rate_changed"])
 
     events: list[MeasureChange] = Field(min_length=1, description="The changes, in order.")
-    expected_version: int | None = Field(
-        default=None,
-        ge=0,
-        description="The stream's version the batch was decided on (like If-Match).",
-    )
+    expected_version: _ExpectedVersion = None
 
 
 class NegotiationBatchCreate(BaseModel):
     """Several steps of one negotiation, recorded together or not at all."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
+    model_config = _batch_config(
+        {
+            "type": "round_held",
+            "event_id": "US-CN-GENEVA-TALKS",
+            "location": "Geneva",
+            "summary": "Two days of talks in Geneva.",
+            "effective_on": "2025-05-10",
+            "announced_at": "2025-05-10",
+            "sources": [
                 {
-                    "expected_version": 1,
-                    "events": [
-                        {
-                            "type": "round_held",
-                            "event_id": "US-CN-GENEVA-TALKS",
-                            "location": "Geneva",
-                            "summary": "Two days of talks in Geneva.",
-                            "effective_on": "2025-05-10",
-                            "announced_at": "2025-05-10",
-                            "sources": [
-                                {
-                                    "citation": "https://www.reuters.com/world/",
-                                    "publisher": "Reuters",
-                                    "reliability": "press",
-                                }
-                            ],
-                            "recorded_by": "analyst@example.org",
-                        }
-                    ],
+                    "citation": "https://www.reuters.com/world/",
+                    "publisher": "Reuters",
+                    "reliability": "press",
                 }
-            ]
-        },
+            ],
+            "recorded_by": "analyst@example.org",
+        }
     )
 
     events: list[NegotiationStep] = Field(min_length=1, description="The steps, in order.")
-    expected_version: int | None = Field(
-        default=None,
-        ge=0,
-        description="The stream's version the batch was decided on (like If-Match).",
-    )
+    expected_version: _ExpectedVersion = None
 
 
 def _one_or_batch(value: Any) -> str | None:
