@@ -1,0 +1,205 @@
+"""What every event carries, whatever its stream: identity, two dates, provenance.
+
+`EventIn` is the base of every event model; it produces the domain's `Facts` (the
+common part of each command) and the event's own fields as the domain's event class
+names and types them. `MeasureChangeIn` and `NegotiationStepIn` are the bases of the
+events appended to an existing stream.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any, Literal, TypeVar, Union, cast
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.events import Facts
+from domain.ledger import Change
+from domain.values import Provenance, Reliability, Source
+from eventschema.values import AnnouncedAt, EventId, IsoDate, NonBlank, invalid
+
+
+class SourceIn(BaseModel):
+    """Where a fact comes from; auditors follow every number back to these."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "citation": "Executive Order 14195",
+                    "publisher": "The White House",
+                    "reliability": "official",
+                }
+            ]
+        },
+    )
+
+    citation: NonBlank = Field(
+        description="A URL or a precise reference (document number, page).",
+        examples=["https://www.federalregister.gov/", "Executive Order 14289, sec. 2"],
+    )
+    publisher: NonBlank = Field(
+        description="Who published the source.", examples=["Federal Register", "Reuters"]
+    )
+    reliability: Reliability = Field(
+        description=(
+            "How far an auditor may trust it: official (government text), law_firm, press, "
+            "unverified."
+        ),
+        examples=["official"],
+    )
+
+    def to_source(self) -> Source:
+        return Source(self.citation, self.publisher, self.reliability)
+
+
+_COMMON_FIELDS = frozenset(
+    {
+        "type",
+        "event_id",
+        "effective_on",
+        "announced_at",
+        "sources",
+        "recorded_by",
+        "note",
+        # The stream a dataset line names is not a field of its event.
+        "measure",
+        "negotiation",
+    }
+)
+
+
+class EventIn(BaseModel):
+    """Fields every event carries, whatever its stream: identity, two dates, provenance."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(description="The event type.")
+    event_id: EventId | None = Field(
+        default=None,
+        description=(
+            "Unique within the stream and stable across loads: loading a file twice adds "
+            "nothing, and corrections refer to events by it. A fresh id is generated when "
+            "absent (so such an event is added again on every load)."
+        ),
+        examples=["US-CN-FENT-10"],
+    )
+    effective_on: IsoDate | None = Field(
+        description=(
+            "First day the fact applies in the world (valid time), in the imposer's time "
+            "zone; earlier than announced_at means retroactive; null means unknown."
+        ),
+        examples=["2025-04-05", None],
+    )
+    announced_at: AnnouncedAt = Field(
+        description="When the fact became public (a date means 00:00 UTC that day)."
+    )
+    sources: list[SourceIn] = Field(min_length=1, description="At least one source for the fact.")
+    recorded_by: NonBlank = Field(
+        description="Who entered the fact (a person or a loader).",
+        examples=["analyst@example.org"],
+    )
+    note: str = Field(default="", description="Free text for auditors.", examples=[""])
+
+    def to_facts(self) -> Facts:
+        """The common part of the domain command (generates the event id when absent)."""
+        return Facts(
+            event_id=self.event_id or uuid4().hex,
+            effective_on=self.effective_on,
+            announced_at=self.announced_at,
+            provenance=Provenance(
+                tuple(source.to_source() for source in self.sources),
+                self.recorded_by,
+                self.note,
+            ),
+        )
+
+    def event_fields(self) -> dict[str, Any]:
+        """The event's own fields, as the domain's event class names and types them."""
+        values = self.__dict__
+        return {name: _domain_value(values[name]) for name in _own_fields(type(self))}
+
+
+@functools.cache
+def _own_fields(model: type[EventIn]) -> tuple[str, ...]:
+    """The names of an event model's own fields (asked once per line, answered once)."""
+    return tuple(name for name in model.model_fields if name not in _COMMON_FIELDS)
+
+
+def _domain_value(value: object) -> object:
+    # Domain events hold tuples (immutable, hashable), never lists.
+    if isinstance(value, list):
+        return tuple([_domain_value(item) if isinstance(item, list) else item for item in value])
+    return value
+
+
+class ChangeIn(EventIn):
+    """An event appended to an existing stream: a domain `Change`."""
+
+    def to_change(self) -> Change:
+        return Change(self.type, self.to_facts(), self.event_fields())
+
+
+class MeasureEventIn(EventIn):
+    """An event of a tariff measure's stream."""
+
+
+class MeasureChangeIn(MeasureEventIn, ChangeIn):
+    """An event appended to an existing measure."""
+
+
+class NegotiationEventIn(EventIn):
+    """An event of a negotiation's stream: every step carries a summary."""
+
+    summary: NonBlank = Field(
+        description="What happened, in one or two sentences.",
+        examples=["Both sides agree to cut the reciprocal increments for 90 days."],
+    )
+
+
+class NegotiationStepIn(NegotiationEventIn, ChangeIn):
+    """An event appended to an existing negotiation."""
+
+
+class RecordCorrectedIn(BaseModel):
+    """The fields of a correction, the same in both kinds of stream.
+
+    A mixin, named first among the bases of a model, so that its fields come after the
+    ones the stream's own base adds (a negotiation step's summary), as they always did.
+    """
+
+    type: Literal["record_corrected"] = Field(description="An earlier record is withdrawn.")
+    corrected_event_id: NonBlank = Field(description="The event_id of the event withdrawn.")
+    reason: NonBlank = Field(description="Why it was wrong.")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+_NOTHING: tuple[object, ...] = (None, [], {})
+"""What an optional field holds when a client gave nothing for it."""
+
+
+def one_or_both(model: _M, first: str, second: str) -> _M:
+    """`model` if it gives `first`, `second` or both; an event must change something."""
+    if getattr(model, first) in _NOTHING and getattr(model, second) in _NOTHING:
+        raise invalid(f"give {first}, {second}, or both")
+    return model
+
+
+def one_of(models: tuple[type[EventIn], ...]) -> Any:
+    """The type of a body that is any of `models`, told apart by `type`."""
+    return Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
+
+
+def event_type_of(model: type[EventIn]) -> str:
+    """The public type name of an event model (its `type` literal)."""
+    literal = model.model_fields["type"].annotation  # Literal["rate_changed"]
+    args: tuple[object, ...] = getattr(literal, "__args__", ())
+    return cast(str, args[0])
+
+
+def example_config(*examples: dict[str, Any]) -> ConfigDict:
+    """The config of a model that shows `examples` in its JSON Schema."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})

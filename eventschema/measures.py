@@ -1,0 +1,298 @@
+"""The events of a tariff measure's stream, one model per event type.
+
+`MeasureImposed` creates a measure; every other model is a change appended to one
+(`MeasureChangeIn`). `MeasureEvent` is any of them, discriminated on `type`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal, TypeAlias
+from uuid import UUID
+
+from pydantic import Field, field_validator, model_validator
+
+from domain.ledger import MEASURE, ImposeMeasure, MeasureTerms
+from domain.values import hs_prefix
+from eventschema.examples import MEASURE_EXAMPLES
+from eventschema.facts import (
+    MeasureChangeIn,
+    MeasureEventIn,
+    RecordCorrectedIn,
+    event_type_of,
+    example_config,
+    one_of,
+    one_or_both,
+)
+from eventschema.streams import Key, MeasureRef, id_of_new_stream
+from eventschema.values import (
+    Country,
+    HsPrefix,
+    IsoDate,
+    NonBlank,
+    Rate,
+    Target,
+    invalid,
+    with_domain_check,
+)
+
+
+class MeasureImposed(MeasureEventIn):
+    """A measure comes into existence with its initial rate and scope."""
+
+    model_config = example_config(MEASURE_EXAMPLES["imposed"])
+
+    type: Literal["imposed"] = Field(description="The measure is imposed.")
+    key: Key | None = Field(
+        default=None,
+        description=(
+            "A human key for the measure; its id is derived from it. In a dataset line it "
+            "defaults to the key naming the stream, and must agree with it."
+        ),
+        examples=["us-cn-fentanyl"],
+    )
+    imposer: Country = Field(description="The country imposing the measure.")
+    name: NonBlank = Field(description="A readable name.", examples=["Section 232 steel"])
+    targets: list[Target] = Field(
+        min_length=1, description='Origins charged: country codes, or ["*"] for every origin.'
+    )
+    excluded_targets: list[Country] = Field(
+        default_factory=list,
+        description='Origins not charged when targets is ["*"] (e.g. CA and MX).',
+        examples=[["CA", "MX"]],
+    )
+    layer: NonBlank = Field(
+        description=(
+            "The legal authority, used by precedence rules and stacking "
+            "(e.g. ieepa_reciprocal, section_232_steel, section_301)."
+        ),
+        examples=["ieepa_reciprocal"],
+    )
+    instruments: list[NonBlank] = Field(
+        default_factory=list,
+        description="Legal instruments (executive orders, notices, HTS chapter 99 lines).",
+        examples=[["EO 14257", "9903.01.25"]],
+    )
+    rate_pct: Rate | None = Field(
+        default=None, description="The general rate; null when only rate_by_prefix applies."
+    )
+    rate_by_prefix: dict[str, Rate] = Field(
+        default_factory=dict,
+        description="Rates for some HS prefixes, overriding rate_pct on those products.",
+        examples=[{"8703.80": 100, "8703.23": 25}],
+        json_schema_extra={"propertyNames": {"pattern": "^(\\*|[0-9][0-9. ]*)$"}},
+    )
+    hs_prefixes: list[HsPrefix] = Field(
+        default_factory=lambda: [""],
+        description='Products covered; ["*"] (the default) for every product of the targets.',
+        examples=[["*"], ["7206", "7207"]],
+    )
+    excluded_hs_prefixes: list[HsPrefix] = Field(
+        default_factory=list,
+        description="Products excluded from the start.",
+        examples=[["9503.00.00", "8517.13"]],
+    )
+
+    @field_validator("rate_by_prefix")
+    @classmethod
+    def _normalise_prefixes(cls, rates: dict[str, Decimal]) -> dict[str, Decimal]:
+        normalised: dict[str, Decimal] = {}
+        check = with_domain_check(hs_prefix)
+        for prefix, rate in rates.items():
+            digits = check(prefix)
+            if digits in normalised:
+                raise invalid(f"{prefix!r} repeats another prefix of rate_by_prefix")
+            normalised[digits] = rate
+        return normalised
+
+    @model_validator(mode="after")
+    def _has_a_rate(self) -> MeasureImposed:
+        return one_or_both(self, "rate_pct", "rate_by_prefix")
+
+    def to_terms(self) -> MeasureTerms:
+        """The measure's own fields, apart from the common facts and the key."""
+        return MeasureTerms(
+            imposer=self.imposer,
+            name=self.name,
+            targets=tuple(self.targets),
+            excluded_targets=tuple(self.excluded_targets),
+            layer=self.layer,
+            instruments=tuple(self.instruments),
+            rate_pct=self.rate_pct,
+            rate_by_prefix=dict(self.rate_by_prefix),
+            hs_prefixes=tuple(self.hs_prefixes),
+            excluded_hs_prefixes=tuple(self.excluded_hs_prefixes),
+        )
+
+    def to_command(self, measure_id: UUID | None = None) -> ImposeMeasure:
+        """The command creating this measure: its id is given, or derived from the key,
+        or (no key) a fresh UUID."""
+        key = self.key or ""
+        measure_id = id_of_new_stream(MEASURE, key, measure_id)
+        return ImposeMeasure(measure_id, key, self.to_facts(), self.to_terms())
+
+
+class MeasureRateChanged(MeasureChangeIn):
+    """The rate is replaced from effective_on: the general rate, or that of some prefixes."""
+
+    model_config = example_config(MEASURE_EXAMPLES["rate_changed"])
+
+    type: Literal["rate_changed"] = Field(description="The rate changes.")
+    rate_pct: Rate = Field(description="The new rate, replacing the old one (not added to it).")
+    hs_prefixes: list[HsPrefix] = Field(
+        default_factory=list,
+        description="Products whose rate changes; empty (the default) for the general rate.",
+        examples=[[], ["8703.80"]],
+    )
+
+
+class MeasureScopeChanged(MeasureChangeIn):
+    """Products enter or leave the measure's scope from effective_on."""
+
+    model_config = example_config(MEASURE_EXAMPLES["scope_changed"])
+
+    type: Literal["scope_changed"] = Field(description="The products covered change.")
+    added_hs_prefixes: list[HsPrefix] = Field(
+        default_factory=list, description="Products that enter the scope."
+    )
+    removed_hs_prefixes: list[HsPrefix] = Field(
+        default_factory=list, description="Products that leave the scope."
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> MeasureScopeChanged:
+        return one_or_both(self, "added_hs_prefixes", "removed_hs_prefixes")
+
+
+class MeasureExclusionGranted(MeasureChangeIn):
+    """Products are excluded from this measure from effective_on (possibly retroactive)."""
+
+    model_config = example_config(MEASURE_EXAMPLES["exclusion_granted"])
+
+    type: Literal["exclusion_granted"] = Field(description="Products are excluded.")
+    hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products excluded.")
+
+
+class MeasureExclusionRevoked(MeasureChangeIn):
+    """Products excluded earlier are charged again from effective_on."""
+
+    model_config = example_config(MEASURE_EXAMPLES["exclusion_revoked"])
+
+    type: Literal["exclusion_revoked"] = Field(description="An exclusion ends.")
+    hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products charged again.")
+
+
+class MeasureSuspensionGranted(MeasureChangeIn):
+    """Part or all of the rate is not charged from effective_on until ends_on."""
+
+    model_config = example_config(MEASURE_EXAMPLES["suspension_granted"])
+
+    type: Literal["suspension_granted"] = Field(description="The rate is suspended.")
+    points: Rate | None = Field(
+        default=None,
+        description="Percentage points not charged; null (the default) suspends all of it.",
+        examples=["24"],
+    )
+    ends_on: IsoDate = Field(
+        description="The day the rate snaps back by itself (the suspension ends the day before)."
+    )
+
+
+class MeasureSuspensionExtended(MeasureChangeIn):
+    """A suspension granted earlier now ends on ends_on instead."""
+
+    model_config = example_config(MEASURE_EXAMPLES["suspension_extended"])
+
+    type: Literal["suspension_extended"] = Field(description="A suspension is extended.")
+    suspension_event_id: NonBlank = Field(
+        description="The event_id of the suspension_granted event extended.",
+        examples=["US-CN-GENEVA"],
+    )
+    ends_on: IsoDate = Field(description="The new day the rate snaps back.")
+
+
+class MeasureTerminated(MeasureChangeIn):
+    """The measure is no longer charged from effective_on."""
+
+    model_config = example_config(MEASURE_EXAMPLES["terminated"])
+
+    type: Literal["terminated"] = Field(description="The measure ends.")
+
+
+class MeasurePrecedenceDeclared(MeasureChangeIn):
+    """Where this measure applies, the listed measures and layers do not."""
+
+    model_config = example_config(MEASURE_EXAMPLES["precedence_declared"])
+
+    type: Literal["precedence_declared"] = Field(description="This measure displaces others.")
+    displaces_measure_ids: list[MeasureRef] = Field(
+        default_factory=list,
+        description="Measures not charged where this one applies (by key or UUID).",
+    )
+    displaces_layers: list[NonBlank] = Field(
+        default_factory=list,
+        description="Whole layers not charged where this one applies.",
+        examples=[["ieepa_reciprocal"]],
+    )
+    hs_prefixes: list[HsPrefix] = Field(
+        default_factory=list,
+        description="Products concerned; empty (the default) for all this measure covers.",
+    )
+
+    @model_validator(mode="after")
+    def _displaces_something(self) -> MeasurePrecedenceDeclared:
+        return one_or_both(self, "displaces_measure_ids", "displaces_layers")
+
+
+class MeasureLegalStatusChanged(MeasureChangeIn):
+    """A court or legislature changed the measure's standing."""
+
+    model_config = example_config(MEASURE_EXAMPLES["legal_status_changed"])
+
+    type: Literal["legal_status_changed"] = Field(description="The legal standing changes.")
+    status: NonBlank = Field(
+        description="The new standing, as a short slug.", examples=["ruled_unlawful", "stayed"]
+    )
+    collection_stops: bool = Field(
+        description=(
+            "Whether the measure stops being charged on entries from effective_on "
+            "(what was assessed before stays on record)."
+        )
+    )
+
+
+class MeasureRecordCorrected(RecordCorrectedIn, MeasureChangeIn):
+    """An earlier event of this stream was recorded in error and must be disregarded."""
+
+    model_config = example_config(MEASURE_EXAMPLES["record_corrected"])
+
+
+MEASURE_CHANGE_MODELS: tuple[type[MeasureChangeIn], ...] = (
+    MeasureRateChanged,
+    MeasureScopeChanged,
+    MeasureExclusionGranted,
+    MeasureExclusionRevoked,
+    MeasureSuspensionGranted,
+    MeasureSuspensionExtended,
+    MeasureTerminated,
+    MeasurePrecedenceDeclared,
+    MeasureLegalStatusChanged,
+    MeasureRecordCorrected,
+)
+
+MEASURE_EVENT_MODELS: tuple[type[MeasureEventIn], ...] = (MeasureImposed, *MEASURE_CHANGE_MODELS)
+
+# What type checkers can know: each is one of the models (isinstance tells which).
+if TYPE_CHECKING:
+    MeasureEvent: TypeAlias = MeasureEventIn
+    MeasureChange: TypeAlias = MeasureChangeIn
+else:
+    MeasureEvent = one_of(MEASURE_EVENT_MODELS)
+    """Any event of a measure's stream (an HTTP body for one measure)."""
+    MeasureChange = one_of(MEASURE_CHANGE_MODELS)
+    """Any change to an existing measure (an HTTP body appending to one)."""
+
+
+def measure_event_types() -> frozenset[str]:
+    """The public type names of measure events, from the models."""
+    return frozenset(event_type_of(model) for model in MEASURE_EVENT_MODELS)
