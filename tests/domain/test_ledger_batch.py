@@ -7,7 +7,6 @@ recorder's own notification log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -42,7 +41,6 @@ from domain.ledger import (
     stream_id_for_key,
 )
 from domain.values import Provenance, Reliability, Source
-from tests.conftest import PostgresDatabase
 from tradeledger.settings import parse_database_url
 
 PROVENANCE = Provenance(
@@ -105,22 +103,6 @@ GENEVA: list[BatchItem] = [
     step("joint_statement_issued", "GENEVA-STATEMENT", date(2025, 5, 12), truce_ends_on=None),
 ]
 """Two streams created and changed, their items interleaved as in a dataset file."""
-
-
-@pytest.fixture(params=["popo", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    """A Ledger on an empty store: in memory, a new SQLite file, a new PostgreSQL database."""
-    if request.param == "popo":
-        ledger = Ledger({"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    elif request.param == "sqlite":
-        ledger = Ledger(parse_database_url(f"sqlite:///{tmp_path}/ledger.sqlite").env)
-    else:
-        database: PostgresDatabase = request.getfixturevalue("postgres_database")
-        ledger = Ledger(parse_database_url(database.url).env)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def _notifications(ledger: Ledger) -> list[Any]:

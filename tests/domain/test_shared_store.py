@@ -21,8 +21,8 @@ from domain.idempotency import IdempotencyClaim
 from domain.ledger import MEASURE, AppendChange, Change, Ledger
 from domain.measure import TariffMeasure
 from domain.negotiation import Negotiation
-from tests.application.conftest import BACKENDS, database_url
-from tests.application.test_ledger import (
+from tests.domain.conftest import BACKENDS, database_url
+from tests.domain.test_ledger import (
     facts,
     geneva_round,
     impose_reciprocal,
