@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from domain.ledger import Written
-from domain.negotiation import NegotiationState
+from domain.negotiation_state import NegotiationState
 from eventschema import (
     MEASURE_EVENT_MODELS,
     NEGOTIATION_EVENT_MODELS,

@@ -43,7 +43,8 @@ from domain.errors import (
 from domain.events import Facts, LedgerAggregate
 from domain.idempotency import IdempotencyClaim, IdempotencyKeyReused, IdempotencyRecord
 from domain.measure import CHANGE_TYPES, TariffMeasure
-from domain.negotiation import STEP_TYPES, Negotiation, NegotiationState
+from domain.negotiation import STEP_TYPES, Negotiation
+from domain.negotiation_state import NegotiationState
 from domain.stream_cache import DEFAULT_MAXSIZE, StreamCache
 
 LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "https://tradeledger.example/streams")

@@ -39,7 +39,8 @@ from domain.ledger import (
     stream_id_for_key,
 )
 from domain.measure import TariffMeasure
-from domain.negotiation import Negotiation, Status
+from domain.negotiation import Negotiation
+from domain.negotiation_state import Status
 from domain.values import Provenance, Reliability, Source
 
 FEDERAL_REGISTER = Source(

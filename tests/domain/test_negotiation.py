@@ -21,7 +21,8 @@ from domain.errors import (
     UnknownEventReference,
 )
 from domain.events import Facts
-from domain.negotiation import STEP_TYPES, Negotiation, Status, Step, fold_negotiation
+from domain.negotiation import STEP_TYPES, Negotiation
+from domain.negotiation_state import Status, Step, fold_negotiation
 from domain.values import Provenance, Reliability, Source, end_of_day
 
 WHITE_HOUSE = Source(
