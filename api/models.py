@@ -24,7 +24,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from domain.ledger import Written
+from domain.commands import Written
 from domain.negotiation_state import NegotiationState
 from eventschema import (
     MEASURE_EVENT_MODELS,

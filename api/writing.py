@@ -33,9 +33,10 @@ from api.models import (
     WrittenPublic,
 )
 from api.problems import documented
+from domain.commands import Written
 from domain.errors import InvalidValue
 from domain.idempotency import IdempotencyClaim
-from domain.ledger import MEASURE, NEGOTIATION, Ledger, Written
+from domain.ledger import MEASURE, NEGOTIATION, Ledger
 from eventschema import MeasureChangeIn, NegotiationStepIn, check_recordable
 
 router = APIRouter(prefix="/v1", tags=["writing"])

@@ -35,8 +35,9 @@ import httpx
 from bench.figures import EVENTS_PER_SECOND, MILLISECONDS, Figure, latencies, percentile
 from bench.stores import BuiltStore, Place, scratch
 from bench.suites import APP_SINGLE, BENCH_PROVENANCE, duty_question_mix
+from domain.commands import Change, MeasureTerms
 from domain.events import Facts
-from domain.ledger import Change, Ledger, MeasureTerms
+from domain.ledger import Ledger
 from domain.measure import CHANGE_TYPES, TariffMeasure
 from tradeledger.bootstrap import open_services
 from tradeledger.settings import StoreConfig

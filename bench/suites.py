@@ -37,8 +37,9 @@ from bench.synthetic import (
     measure_points,
     negotiation_points,
 )
+from domain.commands import Change, MeasureTerms
 from domain.events import Facts
-from domain.ledger import MEASURE, Change, MeasureTerms, stream_id_for_key
+from domain.ledger import MEASURE, stream_id_for_key
 from domain.values import Provenance, Reliability, Source
 from eventschema import DATASET_LINE, to_batch_item
 from storage.postgres import LedgerPostgresApplicationRecorder

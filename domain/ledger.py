@@ -13,8 +13,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -30,6 +29,18 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording,
 from eventsourcing.utils import EnvType
 
 from domain import transcodings
+from domain.commands import (
+    AppendChange,
+    BatchItem,
+    BatchItemError,
+    BatchResult,
+    Change,
+    CreateStream,
+    ImposeMeasure,
+    MeasureTerms,
+    RecordedEvent,
+    Written,
+)
 from domain.errors import (
     DomainError,
     DuplicateEventId,
@@ -42,15 +53,15 @@ from domain.errors import (
 )
 from domain.events import Facts, LedgerAggregate
 from domain.idempotency import IdempotencyClaim, IdempotencyKeyReused, IdempotencyRecord
-from domain.measure import CHANGE_TYPES, TariffMeasure
-from domain.negotiation import STEP_TYPES, Negotiation
+from domain.measure import CHANGE_TYPES, MEASURE, TariffMeasure
+from domain.negotiation import NEGOTIATION, STEP_TYPES, Negotiation
 from domain.negotiation_state import NegotiationState
 from domain.stream_cache import DEFAULT_MAXSIZE, StreamCache
 
-LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "https://tradeledger.example/streams")
+__all__ = ["LEDGER_NAMESPACE", "MEASURE", "NEGOTIATION", "Ledger", "stream_id_for_key"]
+"""The kinds of stream are named here too: callers of the Ledger name the streams they write."""
 
-MEASURE = "measure"
-NEGOTIATION = "negotiation"
+LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "https://tradeledger.example/streams")
 
 _A = TypeVar("_A", bound=LedgerAggregate)
 
@@ -58,15 +69,6 @@ _A = TypeVar("_A", bound=LedgerAggregate)
 def stream_id_for_key(kind: str, key: str) -> UUID:
     """The stable id of a stream named by a human key ("us-cn-fentanyl"): same key, same id."""
     return uuid5(LEDGER_NAMESPACE, f"{kind}:{key}")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One event to append: its public type, its common facts, and its own fields."""
-
-    event_type: str
-    facts: Facts
-    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,119 +80,6 @@ class StreamInfo:
     key: str
     version: int
     event_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class MeasureTerms:
-    """The fields of a measure's `imposed` event, apart from the common facts."""
-
-    imposer: str
-    name: str
-    targets: tuple[str, ...]
-    layer: str
-    excluded_targets: tuple[str, ...] = ()
-    instruments: tuple[str, ...] = ()
-    rate_pct: Decimal | None = None
-    rate_by_prefix: dict[str, Decimal] = field(default_factory=dict)
-    hs_prefixes: tuple[str, ...] = ("",)
-    excluded_hs_prefixes: tuple[str, ...] = ()
-
-
-# -- batches (dataset files) ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImposeMeasure:
-    """Batch item: create the stream of a measure (as `Ledger.impose_measure` does)."""
-
-    measure_id: UUID
-    key: str
-    facts: Facts
-    terms: MeasureTerms
-
-
-@dataclass(frozen=True)
-class OpenNegotiation:
-    """Batch item: create the stream of a negotiation (as `Ledger.open_negotiation` does)."""
-
-    negotiation_id: UUID
-    key: str
-    facts: Facts
-    title: str
-    parties: tuple[str, ...]
-    summary: str
-
-
-@dataclass(frozen=True)
-class AppendChange:
-    """Batch item: append one change to a stream, which must be of `kind`.
-
-    The kind is part of the item because the client named it (a dataset line says
-    "measure" or "negotiation"): a change sent to the other kind of stream is an error,
-    not something to guess around.
-    """
-
-    kind: str
-    stream_id: UUID
-    change: Change
-
-    def __post_init__(self) -> None:
-        if self.kind not in (MEASURE, NEGOTIATION):
-            raise ValueError(f"kind must be {MEASURE!r} or {NEGOTIATION!r}, not {self.kind!r}")
-
-
-BatchItem = ImposeMeasure | OpenNegotiation | AppendChange
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """What a batch did: items added and skipped (already recorded), versions afterwards."""
-
-    added: int
-    skipped: int
-    versions: dict[UUID, int]
-    """The version of every stream the batch touched, after it (unchanged when all skipped)."""
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    """One event a write appended: its id, its version in the stream, its place in the log."""
-
-    event_id: str
-    version: int
-    position: int
-
-
-@dataclass(frozen=True)
-class Written:
-    """What one write to one stream did, as the HTTP API reports it.
-
-    `replayed` is true when an idempotency key showed that the write had already been
-    made: nothing was recorded this time, and the rest describes the first write.
-    """
-
-    kind: str
-    stream_id: UUID
-    key: str
-    version: int
-    created: bool
-    events: tuple[RecordedEvent, ...]
-    replayed: bool = False
-
-
-class BatchItemError(DomainError):
-    """Item `index` of a batch broke a rule; nothing of the batch was recorded.
-
-    It wraps the original error (`error`, with its own `rule` and ids) so that callers
-    can say which line of a file was wrong, and still map the cause precisely.
-    """
-
-    rule = "batch_item_rejected"
-
-    def __init__(self, index: int, error: DomainError) -> None:
-        super().__init__(f"item {index}: {error.message}")
-        self.index = index
-        self.error = error
 
 
 class Ledger(Application[UUID]):
@@ -264,7 +153,7 @@ class Ledger(Application[UUID]):
         self, *, measure_id: UUID, key: str, facts: Facts, terms: MeasureTerms
     ) -> int:
         """Create the stream of a new measure; return its version (1)."""
-        measure = _impose(measure_id, key, facts, terms)
+        measure = ImposeMeasure(measure_id, key, facts, terms).create()
         self._save_new(measure)
         return measure.version
 
@@ -412,7 +301,7 @@ class Ledger(Application[UUID]):
     # -- writes that report what they recorded (the HTTP API) -------------------------
 
     def create_stream(
-        self, item: ImposeMeasure | OpenNegotiation, *, claim: IdempotencyClaim | None = None
+        self, item: CreateStream, *, claim: IdempotencyClaim | None = None
     ) -> Written:
         """Create a measure or a negotiation, as `impose_measure` / `open_negotiation` do,
         and report the event's id and log position.
@@ -528,7 +417,7 @@ class Ledger(Application[UUID]):
                 aggregate.record_step(change.event_type, change.facts, **change.fields)
             return aggregate
 
-        stream_id = item.measure_id if isinstance(item, ImposeMeasure) else item.negotiation_id
+        stream_id = item.stream_id
         existing = self._batch_stream(stream_id, streams, kept)
         if existing is not None:
             same_kind = isinstance(existing, TariffMeasure) == isinstance(item, ImposeMeasure)
@@ -536,18 +425,7 @@ class Ledger(Application[UUID]):
             if same_kind and created_by == item.facts.event_id:
                 return None
             raise StreamAlreadyExists(stream_id)
-        created: LedgerAggregate
-        if isinstance(item, ImposeMeasure):
-            created = _impose(item.measure_id, item.key, item.facts, item.terms)
-        else:
-            created = Negotiation.open(
-                negotiation_id=item.negotiation_id,
-                facts=item.facts,
-                key=item.key,
-                title=item.title,
-                parties=item.parties,
-                summary=item.summary,
-            )
+        created = item.create()
         streams[stream_id] = created
         return created
 
@@ -714,23 +592,10 @@ class Ledger(Application[UUID]):
             events=events,
         )
 
-    def _create_recorded(
-        self, item: ImposeMeasure | OpenNegotiation, claim: IdempotencyClaim | None
-    ) -> Written:
+    def _create_recorded(self, item: CreateStream, claim: IdempotencyClaim | None) -> Written:
         log_position_before = self._log_position() if claim is not None else 0
-        created: LedgerAggregate
-        if isinstance(item, ImposeMeasure):
-            created, kind = _impose(item.measure_id, item.key, item.facts, item.terms), MEASURE
-        else:
-            created = Negotiation.open(
-                negotiation_id=item.negotiation_id,
-                facts=item.facts,
-                key=item.key,
-                title=item.title,
-                parties=item.parties,
-                summary=item.summary,
-            )
-            kind = NEGOTIATION
+        created = item.create()
+        kind = MEASURE if isinstance(created, TariffMeasure) else NEGOTIATION
         record = self._claimed(claim, created, kind, 0, log_position_before)
         try:
             recordings = self.save(created, *record)
@@ -823,22 +688,3 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
-
-
-def _impose(measure_id: UUID, key: str, facts: Facts, terms: MeasureTerms) -> TariffMeasure:
-    """A new measure from its terms (one call site, so a new term cannot be forgotten)."""
-    return TariffMeasure.impose(
-        measure_id=measure_id,
-        facts=facts,
-        key=key,
-        imposer=terms.imposer,
-        name=terms.name,
-        targets=terms.targets,
-        excluded_targets=terms.excluded_targets,
-        layer=terms.layer,
-        instruments=terms.instruments,
-        rate_pct=terms.rate_pct,
-        rate_by_prefix=terms.rate_by_prefix,
-        hs_prefixes=terms.hs_prefixes,
-        excluded_hs_prefixes=terms.excluded_hs_prefixes,
-    )

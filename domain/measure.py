@@ -15,6 +15,9 @@ from uuid import UUID
 from domain.errors import InvalidMeasureChange, UnknownEventReference
 from domain.events import Facts, LedgerAggregate, LedgerEvent, type_name
 
+MEASURE = "measure"
+"""The kind of stream of a tariff measure, as stream ids, errors and the public schema name it."""
+
 
 class TariffMeasure(LedgerAggregate):
     """A tariff measure of one imposer on some origins, under one legal authority (layer).

@@ -17,6 +17,9 @@ from domain.events import Facts, LedgerAggregate, LedgerEvent, type_name
 if TYPE_CHECKING:
     from domain.negotiation_state import NegotiationState
 
+NEGOTIATION = "negotiation"
+"""The kind of stream of a negotiation, as stream ids, errors and the public schema name it."""
+
 
 class Negotiation(LedgerAggregate):
     """Talks between two or more parties (ISO 3166 alpha-2), from first contact to the end."""

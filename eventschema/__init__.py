@@ -45,19 +45,17 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from domain.errors import InvalidValue
-from domain.events import Facts
-from domain.ledger import (
-    MEASURE,
-    NEGOTIATION,
+from domain.commands import (
     AppendChange,
     BatchItem,
     Change,
     ImposeMeasure,
     MeasureTerms,
     OpenNegotiation,
-    stream_id_for_key,
 )
+from domain.errors import InvalidValue
+from domain.events import Facts
+from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
 from domain.values import (
     Provenance,
     Reliability,

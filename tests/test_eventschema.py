@@ -19,16 +19,9 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 import eventschema as schema
+from domain.commands import AppendChange, ImposeMeasure, MeasureTerms, OpenNegotiation
 from domain.events import LedgerEvent, type_name
-from domain.ledger import (
-    MEASURE,
-    NEGOTIATION,
-    AppendChange,
-    ImposeMeasure,
-    MeasureTerms,
-    OpenNegotiation,
-    stream_id_for_key,
-)
+from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
 from domain.measure import CHANGE_TYPES, TariffMeasure
 from domain.negotiation import STEP_TYPES, Negotiation
 from domain.values import Reliability

@@ -16,8 +16,9 @@ from eventsourcing.persistence import OperationalError, StoredEvent
 from api.main import create_app
 from api.models import WrittenPublic
 from api.settings import Settings
+from domain.commands import Written
 from domain.idempotency import IDEMPOTENCY_NAMESPACE, IdempotencyClaim, IdempotencyRecord
-from domain.ledger import MEASURE, Written, stream_id_for_key
+from domain.ledger import MEASURE, stream_id_for_key
 from eventschema import MeasureImposed, MeasureRateChanged
 from tests.api.conftest import (
     KEYS,

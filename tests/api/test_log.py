@@ -11,8 +11,9 @@ from uuid import UUID
 
 import pytest
 
+from domain.commands import MeasureTerms
 from domain.events import Facts
-from domain.ledger import MEASURE, NEGOTIATION, MeasureTerms, stream_id_for_key
+from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
 from domain.values import Provenance, Reliability, Source
 from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
 from storage.eventlog import EventLog, LogBell, LogFilter, parse_event_types

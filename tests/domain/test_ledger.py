@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.commands import Change, MeasureTerms
 from domain.errors import (
     DomainError,
     DuplicateEventId,
@@ -29,15 +30,7 @@ from domain.errors import (
     WrongStreamKind,
 )
 from domain.events import Facts
-from domain.ledger import (
-    MEASURE,
-    NEGOTIATION,
-    Change,
-    Ledger,
-    MeasureTerms,
-    StreamInfo,
-    stream_id_for_key,
-)
+from domain.ledger import MEASURE, NEGOTIATION, Ledger, StreamInfo, stream_id_for_key
 from domain.measure import TariffMeasure
 from domain.negotiation import Negotiation
 from domain.negotiation_state import Status

@@ -15,6 +15,15 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.commands import (
+    AppendChange,
+    BatchItem,
+    BatchItemError,
+    Change,
+    ImposeMeasure,
+    MeasureTerms,
+    OpenNegotiation,
+)
 from domain.errors import (
     DomainError,
     DuplicateEventId,
@@ -27,19 +36,7 @@ from domain.errors import (
     WrongStreamKind,
 )
 from domain.events import Facts
-from domain.ledger import (
-    MEASURE,
-    NEGOTIATION,
-    AppendChange,
-    BatchItem,
-    BatchItemError,
-    Change,
-    ImposeMeasure,
-    Ledger,
-    MeasureTerms,
-    OpenNegotiation,
-    stream_id_for_key,
-)
+from domain.ledger import MEASURE, NEGOTIATION, Ledger, stream_id_for_key
 from domain.values import Provenance, Reliability, Source
 from tradeledger.settings import parse_database_url
 

@@ -16,9 +16,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.commands import AppendChange, Change
 from domain.errors import InvalidTransition, UnknownEventReference, VersionConflict
 from domain.idempotency import IdempotencyClaim
-from domain.ledger import MEASURE, AppendChange, Change, Ledger
+from domain.ledger import MEASURE, Ledger
 from domain.measure import TariffMeasure
 from domain.negotiation import Negotiation
 from tests.domain.conftest import BACKENDS, database_url

@@ -21,8 +21,9 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
+from domain.commands import Change, MeasureTerms
 from domain.events import Facts
-from domain.ledger import Change, Ledger, MeasureTerms
+from domain.ledger import Ledger
 from domain.measure import TariffMeasure
 from domain.values import Provenance, Reliability, Source
 from tradeledger.settings import parse_database_url

@@ -41,9 +41,9 @@ import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
+from domain.commands import Change, MeasureTerms
 from domain.errors import DomainError, StreamNotFound
 from domain.events import Facts
-from domain.ledger import Change, MeasureTerms
 from domain.values import Provenance, Reliability, Source
 from tests.projections.conftest import FOREIGN_IMPOSER, ORIGINS, Backend, World
 from tests.projections.spec import DutySpec, Recorded, spec_duty, spec_measure_rate

@@ -18,15 +18,9 @@ from typing import Any
 
 import pytest
 
+from domain.commands import AppendChange, BatchItem, Change, ImposeMeasure, MeasureTerms
 from domain.events import Facts
-from domain.ledger import (
-    AppendChange,
-    BatchItem,
-    Change,
-    ImposeMeasure,
-    MeasureTerms,
-    stream_id_for_key,
-)
+from domain.ledger import stream_id_for_key
 from domain.values import Provenance, Reliability, Source
 from projections.tables import TABLES
 from tradeledger.bootstrap import Services, open_services
