@@ -1,31 +1,44 @@
 """What the Ledger is asked to do, and what it answers.
 
 Commands create a stream (`ImposeMeasure`, `OpenNegotiation`) or append a `Change` to
-one; a batch (`Ledger.append_batch`) is a sequence of both (`BatchItem`). A write to
-one stream answers `Written`, a batch `BatchResult`; a batch whose item breaks a rule
-raises `BatchItemError`, naming the item.
+one (a typed call of one of its aggregate's verbs); a batch (`Ledger.append_batch`) is
+a sequence of both (`BatchItem`). A write to one stream answers `Written`, a batch
+`BatchResult`; a batch whose item breaks a rule raises `BatchItemError`, naming the item.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
-from domain.errors import DomainError
+from domain.errors import DomainError, UnknownEventType
 from domain.events import Facts
 from domain.measure import MEASURE, TariffMeasure
+from domain.measure_changes import MEASURE_CHANGES, MeasureChange
 from domain.negotiation import NEGOTIATION, Negotiation
+from domain.negotiation_steps import NEGOTIATION_STEPS, NegotiationStep
+
+Change = MeasureChange | NegotiationStep
+"""A change to append to a stream (its kind is the kind of change): see
+domain.measure_changes and domain.negotiation_steps."""
 
 
-@dataclass(frozen=True)
-class Change:
-    """One event to append: its public type, its common facts, and its own fields."""
-
-    event_type: str
-    facts: Facts
-    fields: dict[str, Any] = field(default_factory=dict)
+def change_type(kind: str, event_type: str) -> type[Change]:
+    """The change a client names by the kind of its stream and the public type of its
+    event ("measure", "rate_changed"); UnknownEventType when the kind has no such event."""
+    changes: Mapping[str, type[Change]]
+    if kind == MEASURE:
+        changes = MEASURE_CHANGES
+    elif kind == NEGOTIATION:
+        changes = NEGOTIATION_STEPS
+    else:
+        raise ValueError(f"kind must be {MEASURE!r} or {NEGOTIATION!r}, not {kind!r}")
+    try:
+        return changes[event_type]
+    except KeyError:
+        raise UnknownEventType(event_type, kind) from None
 
 
 @dataclass(frozen=True)
@@ -46,7 +59,7 @@ class MeasureTerms:
 
 @dataclass(frozen=True)
 class ImposeMeasure:
-    """Batch item: create the stream of a measure (as `Ledger.impose_measure` does)."""
+    """Create the stream of a measure, with its `imposed` event."""
 
     measure_id: UUID
     key: str
@@ -79,7 +92,7 @@ class ImposeMeasure:
 
 @dataclass(frozen=True)
 class OpenNegotiation:
-    """Batch item: create the stream of a negotiation (as `Ledger.open_negotiation` does)."""
+    """Create the stream of a negotiation, with its `opened` event."""
 
     negotiation_id: UUID
     key: str
@@ -106,20 +119,18 @@ class OpenNegotiation:
 
 @dataclass(frozen=True)
 class AppendChange:
-    """Batch item: append one change to a stream, which must be of `kind`.
+    """Batch item: append one change to a stream, which must be of the change's kind.
 
-    The kind is part of the item because the client named it (a dataset line says
-    "measure" or "negotiation"): a change sent to the other kind of stream is an error,
-    not something to guess around.
+    A change to a measure sent to a negotiation's stream (or the other way round) is an
+    error, not something to guess around.
     """
 
-    kind: str
     stream_id: UUID
     change: Change
 
-    def __post_init__(self) -> None:
-        if self.kind not in (MEASURE, NEGOTIATION):
-            raise ValueError(f"kind must be {MEASURE!r} or {NEGOTIATION!r}, not {self.kind!r}")
+    @property
+    def kind(self) -> str:
+        return MEASURE if isinstance(self.change, MeasureChange) else NEGOTIATION
 
 
 CreateStream = ImposeMeasure | OpenNegotiation

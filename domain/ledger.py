@@ -47,15 +47,16 @@ from domain.errors import (
     InvalidValue,
     StreamAlreadyExists,
     StreamNotFound,
-    UnknownEventType,
     VersionConflict,
     WrongStreamKind,
 )
 from domain.events import Facts, LedgerAggregate
 from domain.idempotency import IdempotencyClaim, IdempotencyKeyReused, IdempotencyRecord
-from domain.measure import CHANGE_TYPES, MEASURE, TariffMeasure
-from domain.negotiation import NEGOTIATION, STEP_TYPES, Negotiation
+from domain.measure import MEASURE, TariffMeasure
+from domain.measure_changes import MeasureChange
+from domain.negotiation import NEGOTIATION, Negotiation
 from domain.negotiation_state import NegotiationState
+from domain.negotiation_steps import NegotiationStep
 from domain.stream_cache import DEFAULT_MAXSIZE, StreamCache
 
 __all__ = ["LEDGER_NAMESPACE", "MEASURE", "NEGOTIATION", "Ledger", "stream_id_for_key"]
@@ -158,16 +159,16 @@ class Ledger(Application[UUID]):
         return measure.version
 
     def change_measure(
-        self, measure_id: UUID, changes: Sequence[Change], expected_version: int | None = None
+        self,
+        measure_id: UUID,
+        changes: Sequence[MeasureChange],
+        expected_version: int | None = None,
     ) -> int:
         """Append changes to a measure atomically; return the new version."""
-        for change in changes:
-            if change.event_type not in CHANGE_TYPES:
-                raise UnknownEventType(change.event_type, MEASURE)
 
         def apply(measure: TariffMeasure) -> None:
             for change in changes:
-                CHANGE_TYPES[change.event_type](measure, change.facts, **change.fields)
+                change.apply_to(measure)
 
         return self._append(measure_id, TariffMeasure, MEASURE, apply, expected_version)
 
@@ -196,16 +197,16 @@ class Ledger(Application[UUID]):
         return negotiation.version
 
     def record_negotiation_steps(
-        self, negotiation_id: UUID, changes: Sequence[Change], expected_version: int | None = None
+        self,
+        negotiation_id: UUID,
+        changes: Sequence[NegotiationStep],
+        expected_version: int | None = None,
     ) -> int:
         """Append steps to a negotiation atomically, each checked against the state on its day."""
-        for change in changes:
-            if change.event_type not in STEP_TYPES:
-                raise UnknownEventType(change.event_type, NEGOTIATION)
 
         def apply(negotiation: Negotiation) -> None:
             for change in changes:
-                negotiation.record_step(change.event_type, change.facts, **change.fields)
+                change.apply_to(negotiation)
 
         return self._append(negotiation_id, Negotiation, NEGOTIATION, apply, expected_version)
 
@@ -313,52 +314,43 @@ class Ledger(Application[UUID]):
 
     def append_to_stream(
         self,
-        kind: str,
         stream_id: UUID,
         changes: Sequence[Change],
         expected_version: int | None = None,
         *,
         claim: IdempotencyClaim | None = None,
     ) -> Written:
-        """Append changes to a measure or a negotiation atomically, as `change_measure` /
-        `record_negotiation_steps` do, and report each new event's id and log position.
+        """Append changes to a measure or a negotiation atomically (the kind of the changes
+        says which), and report each new event's id and log position.
 
         With a `claim`, the key's record is saved in the same transaction as the events,
         and a retry of the same request returns the first result (see domain.idempotency).
         """
         if not changes:
             raise InvalidValue("events", "give at least one event to append")
-        if kind == MEASURE:
-            for change in changes:
-                if change.event_type not in CHANGE_TYPES:
-                    raise UnknownEventType(change.event_type, MEASURE)
+        measure_changes = [c for c in changes if isinstance(c, MeasureChange)]
+        steps = [c for c in changes if isinstance(c, NegotiationStep)]
+        if measure_changes and steps:
+            raise ValueError("the changes of one write are to a measure, or to a negotiation")
 
-            def change_measure(measure: TariffMeasure) -> None:
-                for change in changes:
-                    CHANGE_TYPES[change.event_type](measure, change.facts, **change.fields)
+        def change_measure(measure: TariffMeasure) -> None:
+            for change in measure_changes:
+                change.apply_to(measure)
 
-            return self._idempotently(
-                claim,
-                lambda: self._append_recorded(
+        def take_steps(negotiation: Negotiation) -> None:
+            for step in steps:
+                step.apply_to(negotiation)
+
+        def write() -> Written:
+            if measure_changes:
+                return self._append_recorded(
                     stream_id, TariffMeasure, MEASURE, change_measure, expected_version, claim
-                ),
+                )
+            return self._append_recorded(
+                stream_id, Negotiation, NEGOTIATION, take_steps, expected_version, claim
             )
-        if kind == NEGOTIATION:
-            for change in changes:
-                if change.event_type not in STEP_TYPES:
-                    raise UnknownEventType(change.event_type, NEGOTIATION)
 
-            def record_steps(negotiation: Negotiation) -> None:
-                for change in changes:
-                    negotiation.record_step(change.event_type, change.facts, **change.fields)
-
-            return self._idempotently(
-                claim,
-                lambda: self._append_recorded(
-                    stream_id, Negotiation, NEGOTIATION, record_steps, expected_version, claim
-                ),
-            )
-        raise ValueError(f"kind must be {MEASURE!r} or {NEGOTIATION!r}, not {kind!r}")
+        return self._idempotently(claim, write)
 
     def current_version(self, stream_id: UUID) -> int:
         """The stream's version in the store (0 when it does not exist), without loading it."""
@@ -397,24 +389,21 @@ class Ledger(Application[UUID]):
         the item was already recorded. `kept` as in `_batch_stream`."""
         if isinstance(item, AppendChange):
             aggregate = self._batch_stream(item.stream_id, streams, kept)
-            cls = TariffMeasure if item.kind == MEASURE else Negotiation
+            change = item.change
             if aggregate is None:
                 raise StreamNotFound(item.stream_id, item.kind)
-            if not isinstance(aggregate, cls):
+            if isinstance(change, MeasureChange) != isinstance(aggregate, TariffMeasure):
                 raise WrongStreamKind(item.stream_id, item.kind)
-            change = item.change
-            event_types = CHANGE_TYPES if item.kind == MEASURE else STEP_TYPES
-            if change.event_type not in event_types:
-                raise UnknownEventType(change.event_type, item.kind)
             recorded_type = aggregate.event_types.get(change.facts.event_id)
             if recorded_type == change.event_type:
                 return None
             if recorded_type is not None:
                 raise DuplicateEventId(item.stream_id, change.facts.event_id)
-            if isinstance(aggregate, TariffMeasure):
-                CHANGE_TYPES[change.event_type](aggregate, change.facts, **change.fields)
-            else:
-                aggregate.record_step(change.event_type, change.facts, **change.fields)
+            match change, aggregate:
+                case MeasureChange(), TariffMeasure():
+                    change.apply_to(aggregate)
+                case NegotiationStep(), Negotiation():
+                    change.apply_to(aggregate)
             return aggregate
 
         stream_id = item.stream_id

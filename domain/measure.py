@@ -300,18 +300,3 @@ class TariffMeasure(LedgerAggregate):
     def _require_prefixes(self, event_type: str, hs_prefixes: tuple[str, ...]) -> None:
         if not hs_prefixes:
             raise InvalidMeasureChange(self.id, event_type, "list at least one HS prefix")
-
-
-CHANGE_TYPES: dict[str, Any] = {
-    "rate_changed": TariffMeasure.change_rate,
-    "scope_changed": TariffMeasure.change_scope,
-    "exclusion_granted": TariffMeasure.grant_exclusion,
-    "exclusion_revoked": TariffMeasure.revoke_exclusion,
-    "suspension_granted": TariffMeasure.grant_suspension,
-    "suspension_extended": TariffMeasure.extend_suspension,
-    "terminated": TariffMeasure.terminate,
-    "precedence_declared": TariffMeasure.declare_precedence,
-    "legal_status_changed": TariffMeasure.change_legal_status,
-    "record_corrected": TariffMeasure.correct_record,
-}
-"""Every change a client may append to a measure, by public type name, and its command."""

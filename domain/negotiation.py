@@ -175,17 +175,130 @@ class Negotiation(LedgerAggregate):
 
         return fold_negotiation(self.id, self.history, on)
 
-    def record_step(self, event_type: str, facts: Facts, **fields: Any) -> None:
-        """Decide whether the step can follow the state on its day, then record it.
+    # -- steps: each decides whether it can follow the state on its own day, then records
 
-        `event_type` is the public name ("round_held"); `fields` are its own fields.
-        """
-        event_class = STEP_TYPES[event_type]
-        party = fields.get("by_party")
-        if party is not None and party not in self.parties:
-            raise InvalidValue("by_party", f"{party} is not a party to this negotiation")
-        if event_class is Negotiation.RecordCorrected:
-            self._check_correction(fields["corrected_event_id"])
+    def make_contact(self, facts: Facts, *, summary: str, by_party: str, channel: str) -> None:
+        self._check_party(by_party)
+        self._step(self.ContactMade, facts, summary=summary, by_party=by_party, channel=channel)
+
+    def state_precondition(self, facts: Facts, *, summary: str, by_party: str) -> None:
+        self._check_party(by_party)
+        self._step(self.PreconditionStated, facts, summary=summary, by_party=by_party)
+
+    def meet_precondition(self, facts: Facts, *, summary: str, precondition_event_id: str) -> None:
+        self._step(
+            self.PreconditionMet,
+            facts,
+            summary=summary,
+            precondition_event_id=precondition_event_id,
+        )
+
+    def schedule_talks(
+        self, facts: Facts, *, summary: str, talks_on: date | None, location: str
+    ) -> None:
+        self._step(
+            self.TalksScheduled, facts, summary=summary, talks_on=talks_on, location=location
+        )
+
+    def hold_round(
+        self, facts: Facts, *, summary: str, location: str, round_number: int | None
+    ) -> None:
+        self._step(
+            self.RoundHeld, facts, summary=summary, location=location, round_number=round_number
+        )
+
+    def table_proposal(self, facts: Facts, *, summary: str, by_party: str) -> None:
+        self._check_party(by_party)
+        self._step(self.ProposalTabled, facts, summary=summary, by_party=by_party)
+
+    def offer_concession(self, facts: Facts, *, summary: str, by_party: str) -> None:
+        self._check_party(by_party)
+        self._step(self.ConcessionOffered, facts, summary=summary, by_party=by_party)
+
+    def report_development(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.DevelopmentReported, facts, summary=summary)
+
+    def issue_joint_statement(
+        self, facts: Facts, *, summary: str, truce_ends_on: date | None
+    ) -> None:
+        self._step(self.JointStatementIssued, facts, summary=summary, truce_ends_on=truce_ends_on)
+
+    def agree_framework(self, facts: Facts, *, summary: str, truce_ends_on: date | None) -> None:
+        self._step(self.FrameworkAgreed, facts, summary=summary, truce_ends_on=truce_ends_on)
+
+    def announce_deal(self, facts: Facts, *, summary: str, in_force_on: date | None) -> None:
+        self._step(self.DealAnnounced, facts, summary=summary, in_force_on=in_force_on)
+
+    def sign_agreement(self, facts: Facts, *, summary: str, in_force_on: date | None) -> None:
+        self._step(self.AgreementSigned, facts, summary=summary, in_force_on=in_force_on)
+
+    def take_implementing_action(
+        self, facts: Facts, *, summary: str, measure_ids: tuple[str, ...]
+    ) -> None:
+        self._step(self.ImplementingActionTaken, facts, summary=summary, measure_ids=measure_ids)
+
+    def extend_truce(self, facts: Facts, *, summary: str, truce_ends_on: date) -> None:
+        self._step(self.TruceExtended, facts, summary=summary, truce_ends_on=truce_ends_on)
+
+    def allege_breach(self, facts: Facts, *, summary: str, by_party: str) -> None:
+        self._check_party(by_party)
+        self._step(self.BreachAlleged, facts, summary=summary, by_party=by_party)
+
+    def issue_threat(
+        self,
+        facts: Facts,
+        *,
+        summary: str,
+        by_party: str,
+        threatened_rate_pct: Decimal | None,
+        threatened_from: date | None,
+    ) -> None:
+        self._check_party(by_party)
+        self._step(
+            self.ThreatIssued,
+            facts,
+            summary=summary,
+            by_party=by_party,
+            threatened_rate_pct=threatened_rate_pct,
+            threatened_from=threatened_from,
+        )
+
+    def postpone_talks(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.TalksPostponed, facts, summary=summary)
+
+    def resume_talks(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.TalksResumed, facts, summary=summary)
+
+    def suspend_talks(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.TalksSuspended, facts, summary=summary)
+
+    def collapse_talks(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.TalksCollapsed, facts, summary=summary)
+
+    def terminate(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.Terminated, facts, summary=summary)
+
+    def supersede(self, facts: Facts, *, summary: str, by_negotiation_id: str) -> None:
+        self._step(self.Superseded, facts, summary=summary, by_negotiation_id=by_negotiation_id)
+
+    def invalidate(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.Invalidated, facts, summary=summary)
+
+    def correct_record(
+        self, facts: Facts, *, summary: str, corrected_event_id: str, reason: str
+    ) -> None:
+        self._check_correction(corrected_event_id)
+        self._step(
+            self.RecordCorrected,
+            facts,
+            summary=summary,
+            corrected_event_id=corrected_event_id,
+            reason=reason,
+        )
+
+    def _step(self, event_class: type[Negotiation.Event], facts: Facts, **fields: Any) -> None:
+        """Record the step if it can follow the state on its own day (the verbs' last part;
+        `fields` are the event's own, as the verb named and typed them)."""
         probe = event_class(
             originator_id=self.id,
             originator_version=self.version + 1,
@@ -198,6 +311,10 @@ class Negotiation(LedgerAggregate):
         check_step(self.id, self.history, probe)
         self._record(event_class, facts, **fields)
 
+    def _check_party(self, party: str) -> None:
+        if party not in self.parties:
+            raise InvalidValue("by_party", f"{party} is not a party to this negotiation")
+
     def _check_correction(self, corrected_event_id: str) -> None:
         corrected_type = self.event_types.get(corrected_event_id)
         if corrected_type is None:
@@ -209,35 +326,3 @@ class Negotiation(LedgerAggregate):
                 "any",
                 f"a {corrected_type} event cannot be corrected",
             )
-
-
-STEP_TYPES: dict[str, type[Negotiation.Event]] = {
-    type_name(cls): cls
-    for cls in (
-        Negotiation.ContactMade,
-        Negotiation.PreconditionStated,
-        Negotiation.PreconditionMet,
-        Negotiation.TalksScheduled,
-        Negotiation.RoundHeld,
-        Negotiation.ProposalTabled,
-        Negotiation.ConcessionOffered,
-        Negotiation.DevelopmentReported,
-        Negotiation.JointStatementIssued,
-        Negotiation.FrameworkAgreed,
-        Negotiation.DealAnnounced,
-        Negotiation.AgreementSigned,
-        Negotiation.ImplementingActionTaken,
-        Negotiation.TruceExtended,
-        Negotiation.BreachAlleged,
-        Negotiation.ThreatIssued,
-        Negotiation.TalksPostponed,
-        Negotiation.TalksResumed,
-        Negotiation.TalksSuspended,
-        Negotiation.TalksCollapsed,
-        Negotiation.Terminated,
-        Negotiation.Superseded,
-        Negotiation.Invalidated,
-        Negotiation.RecordCorrected,
-    )
-}
-"""Every step a client may append to a negotiation, by public type name."""

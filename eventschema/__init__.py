@@ -45,17 +45,50 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from domain.commands import (
-    AppendChange,
-    BatchItem,
-    Change,
-    ImposeMeasure,
-    MeasureTerms,
-    OpenNegotiation,
-)
+from domain.commands import AppendChange, BatchItem, ImposeMeasure, MeasureTerms, OpenNegotiation
 from domain.errors import InvalidValue
 from domain.events import Facts
 from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
+from domain.measure_changes import (
+    ChangeLegalStatus,
+    ChangeRate,
+    ChangeScope,
+    CorrectMeasureRecord,
+    DeclarePrecedence,
+    ExtendSuspension,
+    GrantExclusion,
+    GrantSuspension,
+    MeasureChange,
+    RevokeExclusion,
+    TerminateMeasure,
+)
+from domain.negotiation_steps import (
+    AgreeFramework,
+    AllegeBreach,
+    AnnounceDeal,
+    CollapseTalks,
+    CorrectNegotiationRecord,
+    ExtendTruce,
+    HoldRound,
+    Invalidate,
+    IssueJointStatement,
+    IssueThreat,
+    MakeContact,
+    MeetPrecondition,
+    NegotiationStep,
+    OfferConcession,
+    PostponeTalks,
+    ReportDevelopment,
+    ResumeTalks,
+    ScheduleTalks,
+    SignAgreement,
+    StatePrecondition,
+    Supersede,
+    SuspendTalks,
+    TableProposal,
+    TakeImplementingAction,
+    TerminateNegotiation,
+)
 from domain.values import (
     Provenance,
     Reliability,
@@ -492,8 +525,9 @@ class MeasureEventIn(EventIn):
 class MeasureChangeIn(MeasureEventIn):
     """An event appended to an existing measure."""
 
-    def to_change(self) -> Change:
-        return Change(self.type, self.to_facts(), self.event_fields())
+    def to_change(self) -> MeasureChange:
+        """The domain's change: the call of the measure's verb that records this event."""
+        return _measure_change(self)
 
 
 class NegotiationEventIn(EventIn):
@@ -508,8 +542,9 @@ class NegotiationEventIn(EventIn):
 class NegotiationStepIn(NegotiationEventIn):
     """An event appended to an existing negotiation."""
 
-    def to_change(self) -> Change:
-        return Change(self.type, self.to_facts(), self.event_fields())
+    def to_change(self) -> NegotiationStep:
+        """The domain's step: the call of the negotiation's verb that records this event."""
+        return _negotiation_step(self)
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -1455,6 +1490,128 @@ def _type_of(model: type[EventIn]) -> str:
     return cast(str, args[0])
 
 
+# -- the domain's changes ---------------------------------------------------------------
+#
+# Each event appended to a stream becomes the domain's typed change, the call of the
+# aggregate's verb that records it; the type checker holds each model to its verb.
+
+
+def _measure_change(event: MeasureChangeIn) -> MeasureChange:
+    facts = event.to_facts()
+    match event:
+        case MeasureRateChanged():
+            return ChangeRate(facts, rate_pct=event.rate_pct, hs_prefixes=tuple(event.hs_prefixes))
+        case MeasureScopeChanged():
+            return ChangeScope(
+                facts,
+                added_hs_prefixes=tuple(event.added_hs_prefixes),
+                removed_hs_prefixes=tuple(event.removed_hs_prefixes),
+            )
+        case MeasureExclusionGranted():
+            return GrantExclusion(facts, hs_prefixes=tuple(event.hs_prefixes))
+        case MeasureExclusionRevoked():
+            return RevokeExclusion(facts, hs_prefixes=tuple(event.hs_prefixes))
+        case MeasureSuspensionGranted():
+            return GrantSuspension(facts, points=event.points, ends_on=event.ends_on)
+        case MeasureSuspensionExtended():
+            return ExtendSuspension(
+                facts, suspension_event_id=event.suspension_event_id, ends_on=event.ends_on
+            )
+        case MeasureTerminated():
+            return TerminateMeasure(facts)
+        case MeasurePrecedenceDeclared():
+            return DeclarePrecedence(
+                facts,
+                displaces_measure_ids=tuple(event.displaces_measure_ids),
+                displaces_layers=tuple(event.displaces_layers),
+                hs_prefixes=tuple(event.hs_prefixes),
+            )
+        case MeasureLegalStatusChanged():
+            return ChangeLegalStatus(
+                facts, status=event.status, collection_stops=event.collection_stops
+            )
+        case MeasureRecordCorrected():
+            return CorrectMeasureRecord(
+                facts, corrected_event_id=event.corrected_event_id, reason=event.reason
+            )
+    raise TypeError(f"no domain change for {type(event).__name__}")  # pragma: no cover
+
+
+def _negotiation_step(event: NegotiationStepIn) -> NegotiationStep:
+    facts, summary = event.to_facts(), event.summary
+    match event:
+        case NegotiationContactMade():
+            return MakeContact(
+                facts, summary=summary, by_party=event.by_party, channel=event.channel
+            )
+        case NegotiationPreconditionStated():
+            return StatePrecondition(facts, summary=summary, by_party=event.by_party)
+        case NegotiationPreconditionMet():
+            return MeetPrecondition(
+                facts, summary=summary, precondition_event_id=event.precondition_event_id
+            )
+        case NegotiationTalksScheduled():
+            return ScheduleTalks(
+                facts, summary=summary, talks_on=event.talks_on, location=event.location
+            )
+        case NegotiationRoundHeld():
+            return HoldRound(
+                facts, summary=summary, location=event.location, round_number=event.round_number
+            )
+        case NegotiationProposalTabled():
+            return TableProposal(facts, summary=summary, by_party=event.by_party)
+        case NegotiationConcessionOffered():
+            return OfferConcession(facts, summary=summary, by_party=event.by_party)
+        case NegotiationDevelopmentReported():
+            return ReportDevelopment(facts, summary=summary)
+        case NegotiationJointStatementIssued():
+            return IssueJointStatement(facts, summary=summary, truce_ends_on=event.truce_ends_on)
+        case NegotiationFrameworkAgreed():
+            return AgreeFramework(facts, summary=summary, truce_ends_on=event.truce_ends_on)
+        case NegotiationDealAnnounced():
+            return AnnounceDeal(facts, summary=summary, in_force_on=event.in_force_on)
+        case NegotiationAgreementSigned():
+            return SignAgreement(facts, summary=summary, in_force_on=event.in_force_on)
+        case NegotiationImplementingActionTaken():
+            return TakeImplementingAction(
+                facts, summary=summary, measure_ids=tuple(event.measure_ids)
+            )
+        case NegotiationTruceExtended():
+            return ExtendTruce(facts, summary=summary, truce_ends_on=event.truce_ends_on)
+        case NegotiationBreachAlleged():
+            return AllegeBreach(facts, summary=summary, by_party=event.by_party)
+        case NegotiationThreatIssued():
+            return IssueThreat(
+                facts,
+                summary=summary,
+                by_party=event.by_party,
+                threatened_rate_pct=event.threatened_rate_pct,
+                threatened_from=event.threatened_from,
+            )
+        case NegotiationTalksPostponed():
+            return PostponeTalks(facts, summary=summary)
+        case NegotiationTalksResumed():
+            return ResumeTalks(facts, summary=summary)
+        case NegotiationTalksSuspended():
+            return SuspendTalks(facts, summary=summary)
+        case NegotiationTalksCollapsed():
+            return CollapseTalks(facts, summary=summary)
+        case NegotiationTerminated():
+            return TerminateNegotiation(facts, summary=summary)
+        case NegotiationSuperseded():
+            return Supersede(facts, summary=summary, by_negotiation_id=event.by_negotiation_id)
+        case NegotiationInvalidated():
+            return Invalidate(facts, summary=summary)
+        case NegotiationRecordCorrected():
+            return CorrectNegotiationRecord(
+                facts,
+                summary=summary,
+                corrected_event_id=event.corrected_event_id,
+                reason=event.reason,
+            )
+    raise TypeError(f"no domain step for {type(event).__name__}")  # pragma: no cover
+
+
 # -- dataset lines ----------------------------------------------------------------------
 
 
@@ -1708,10 +1865,8 @@ def to_batch_item(line: DatasetLine) -> BatchItem:
         if line.key is None and line.stream_key is not None:
             line = line.model_copy(update={"key": line.stream_key})
         return line.to_command(stream_id)
-    if isinstance(line, MeasureChangeIn):
-        return AppendChange(MEASURE, stream_id, line.to_change())
-    if isinstance(line, NegotiationStepIn):
-        return AppendChange(NEGOTIATION, stream_id, line.to_change())
+    if isinstance(line, MeasureChangeIn | NegotiationStepIn):
+        return AppendChange(stream_id, line.to_change())
     raise TypeError(f"not a dataset line: {line!r}")  # pragma: no cover
 
 

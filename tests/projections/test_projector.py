@@ -21,6 +21,7 @@ import pytest
 from domain.commands import AppendChange, BatchItem, Change, ImposeMeasure, MeasureTerms
 from domain.events import Facts
 from domain.ledger import stream_id_for_key
+from domain.measure_changes import ChangeRate, GrantExclusion, GrantSuspension
 from domain.values import Provenance, Reliability, Source
 from projections.tables import TABLES
 from tradeledger.bootstrap import Services, open_services
@@ -60,24 +61,18 @@ def _history(measures: int, changes: int) -> list[BatchItem]:
         for c in range(changes):
             day = start + timedelta(days=c + 1)
             if c % 3 == 0:
-                change = Change(
-                    "exclusion_granted",
-                    _facts(f"{key}-x{c}", day),
-                    {"hs_prefixes": (f"{85 + c % 5}",)},
+                change: Change = GrantExclusion(
+                    _facts(f"{key}-x{c}", day), hs_prefixes=(f"{85 + c % 5}",)
                 )
             elif c % 7 == 0:
-                change = Change(
-                    "suspension_granted",
-                    _facts(f"{key}-s{c}", day),
-                    {"points": Decimal(5), "ends_on": day + timedelta(days=30)},
+                change = GrantSuspension(
+                    _facts(f"{key}-s{c}", day), points=Decimal(5), ends_on=day + timedelta(days=30)
                 )
             else:
-                change = Change(
-                    "rate_changed",
-                    _facts(f"{key}-r{c}", day),
-                    {"rate_pct": Decimal(10 + c), "hs_prefixes": ()},
+                change = ChangeRate(
+                    _facts(f"{key}-r{c}", day), rate_pct=Decimal(10 + c), hs_prefixes=()
                 )
-            items.append(AppendChange("measure", measure_id, change))
+            items.append(AppendChange(measure_id, change))
     return items
 
 
