@@ -213,7 +213,7 @@ def api_appends(place: Place, backend: str, runs: int, settings: LiveSettings) -
                 Figure(API, name, backend, EVENTS_PER_SECOND, measured,
                        reference=f"{backend}:{APP_SINGLE}",
                        note=f"{settings.api_appends} requests per run, one event each; ratio "
-                            "to the application's direct rate (Ledger.change_measure)")
+                            "to the application's direct rate (Ledger.append_to_stream)")
             )  # fmt: skip
     return figures
 

@@ -58,7 +58,7 @@ RAW_SINGLE = "raw insert, one per transaction"
 RAW_BATCH = "raw insert, executemany batches of 100"
 RAW_COPY = "raw COPY, 1000 rows per transaction"
 RAW_READ = "raw SELECT of the log, pages of 5000"
-APP_SINGLE = "Ledger.change_measure, one rate change per call"
+APP_SINGLE = "Ledger.append_to_stream, one rate change per call"
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Settings:
     batched: int
     """Events appended in batches in a run."""
     app_singles: int
-    """Ledger.change_measure calls in a run."""
+    """Ledger.append_to_stream calls in a run."""
     bulk_lines: int
     """Dataset lines imported in a run."""
     bulk_batch: int

@@ -1,10 +1,12 @@
 """The Ledger application: the only code that loads and saves aggregates.
 
-Commands take an optional expected version (optimistic concurrency) and return the
-new version; a batch of changes to one stream is saved in one transaction, so it is
-all-or-nothing. `append_batch` does the same across streams (a dataset file), and is
-idempotent by event id. Queries here serve the write side; the read side lives in
-projections.
+Three commands, used alike by the HTTP API, the CLI, the dataset loader, the benchmark
+and the tests: `create_stream` (a measure or a negotiation), `append_to_stream` (typed
+changes to one stream, with an optional expected version for optimistic concurrency,
+all saved in one transaction or none) and `append_batch` (creations and changes across
+streams, as a dataset file holds them: all or nothing, and idempotent by event id).
+The two writes to one stream report what they recorded (`Written`) and take an optional
+idempotency claim. The read side lives in projections.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -37,7 +38,6 @@ from domain.commands import (
     Change,
     CreateStream,
     ImposeMeasure,
-    MeasureTerms,
     RecordedEvent,
     Written,
 )
@@ -50,7 +50,7 @@ from domain.errors import (
     VersionConflict,
     WrongStreamKind,
 )
-from domain.events import Facts, LedgerAggregate
+from domain.events import LedgerAggregate
 from domain.idempotency import IdempotencyClaim, IdempotencyKeyReused, IdempotencyRecord
 from domain.measure import MEASURE, TariffMeasure
 from domain.measure_changes import MeasureChange
@@ -72,17 +72,6 @@ def stream_id_for_key(kind: str, key: str) -> UUID:
     return uuid5(LEDGER_NAMESPACE, f"{kind}:{key}")
 
 
-@dataclass(frozen=True)
-class StreamInfo:
-    """What the write side knows about a stream, without its history."""
-
-    stream_id: UUID
-    kind: str
-    key: str
-    version: int
-    event_ids: tuple[str, ...]
-
-
 class Ledger(Application[UUID]):
     """Use cases of the ledger over both kinds of stream, sharing one ordered event log.
 
@@ -91,7 +80,7 @@ class Ledger(Application[UUID]):
     per write. Every decision made on that state which does not end in a committed
     insert (a conflict, a domain error, an unexpected version, a batch of items all
     already recorded) is made again on the stream as the store holds it. Reads
-    (`stream_info`, `negotiation_state`, ...) always read the store.
+    (`negotiation_state`, `current_version`) always read the store.
     """
 
     name = "tradeledger"
@@ -148,94 +137,7 @@ class Ledger(Application[UUID]):
         self.notify(processing_event.events)  # the library's deprecated hook, as save calls it
         return recordings
 
-    # -- tariff measures -------------------------------------------------------------
-
-    def impose_measure(
-        self, *, measure_id: UUID, key: str, facts: Facts, terms: MeasureTerms
-    ) -> int:
-        """Create the stream of a new measure; return its version (1)."""
-        measure = ImposeMeasure(measure_id, key, facts, terms).create()
-        self._save_new(measure)
-        return measure.version
-
-    def change_measure(
-        self,
-        measure_id: UUID,
-        changes: Sequence[MeasureChange],
-        expected_version: int | None = None,
-    ) -> int:
-        """Append changes to a measure atomically; return the new version."""
-
-        def apply(measure: TariffMeasure) -> None:
-            for change in changes:
-                change.apply_to(measure)
-
-        return self._append(measure_id, TariffMeasure, MEASURE, apply, expected_version)
-
-    # -- negotiations ----------------------------------------------------------------
-
-    def open_negotiation(
-        self,
-        *,
-        negotiation_id: UUID,
-        key: str,
-        facts: Facts,
-        title: str,
-        parties: tuple[str, ...],
-        summary: str,
-    ) -> int:
-        """Create the stream of a negotiation; return its version (1)."""
-        negotiation = Negotiation.open(
-            negotiation_id=negotiation_id,
-            facts=facts,
-            key=key,
-            title=title,
-            parties=parties,
-            summary=summary,
-        )
-        self._save_new(negotiation)
-        return negotiation.version
-
-    def record_negotiation_steps(
-        self,
-        negotiation_id: UUID,
-        changes: Sequence[NegotiationStep],
-        expected_version: int | None = None,
-    ) -> int:
-        """Append steps to a negotiation atomically, each checked against the state on its day."""
-
-        def apply(negotiation: Negotiation) -> None:
-            for change in changes:
-                change.apply_to(negotiation)
-
-        return self._append(negotiation_id, Negotiation, NEGOTIATION, apply, expected_version)
-
-    def negotiation_state(self, negotiation_id: UUID, on: Any) -> NegotiationState:
-        """The state on `on` from the whole stream (write-side check; auditors use projections)."""
-        negotiation = self._load(negotiation_id, Negotiation, NEGOTIATION)
-        return negotiation.state_on(on)
-
-    # -- streams ---------------------------------------------------------------------
-
-    def stream_info(self, stream_id: UUID) -> StreamInfo:
-        """Kind, key, version and event ids of any stream."""
-        try:
-            aggregate: object = self.repository.get(stream_id, projector_func=_project)
-        except AggregateNotFoundError:
-            raise StreamNotFound(stream_id) from None
-        if not isinstance(aggregate, LedgerAggregate):
-            raise StreamNotFound(stream_id)
-        kind = MEASURE if isinstance(aggregate, TariffMeasure) else NEGOTIATION
-        return StreamInfo(
-            stream_id=stream_id,
-            kind=kind,
-            key=getattr(aggregate, "key", ""),
-            version=aggregate.version,
-            event_ids=tuple(aggregate.event_types),
-        )
-
-    def stream_exists(self, stream_id: UUID) -> bool:
-        return bool(self.recorder.select_events(stream_id, desc=True, limit=1))
+    # -- commands --------------------------------------------------------------------
 
     def append_batch(self, items: Sequence[BatchItem], patience: float = 30.0) -> BatchResult:
         """Apply `items` in order across any number of streams, then save them all at once.
@@ -299,13 +201,10 @@ class Ledger(Application[UUID]):
                 versions={aggregate.id: aggregate.version for aggregate in touched},
             )
 
-    # -- writes that report what they recorded (the HTTP API) -------------------------
-
     def create_stream(
         self, item: CreateStream, *, claim: IdempotencyClaim | None = None
     ) -> Written:
-        """Create a measure or a negotiation, as `impose_measure` / `open_negotiation` do,
-        and report the event's id and log position.
+        """Create a measure or a negotiation, and report its event's id and log position.
 
         With a `claim`, the key's record is saved in the same transaction as the stream,
         and a retry of the same request returns the first result (see domain.idempotency).
@@ -351,6 +250,13 @@ class Ledger(Application[UUID]):
             )
 
         return self._idempotently(claim, write)
+
+    # -- queries of the write side (their read-side callers move to the read model) --
+
+    def negotiation_state(self, negotiation_id: UUID, on: Any) -> NegotiationState:
+        """The state on `on` from the whole stream (write-side check; auditors use projections)."""
+        negotiation = self._load(negotiation_id, Negotiation, NEGOTIATION)
+        return negotiation.state_on(on)
 
     def current_version(self, stream_id: UUID) -> int:
         """The stream's version in the store (0 when it does not exist), without loading it."""
@@ -452,13 +358,6 @@ class Ledger(Application[UUID]):
     def _stored_version(self, stream_id: UUID) -> int:
         last = self.recorder.select_events(stream_id, desc=True, limit=1)
         return last[0].originator_version if last else 0
-
-    def _save_new(self, aggregate: LedgerAggregate) -> None:
-        try:
-            self.save(aggregate)
-        except IntegrityError:
-            raise StreamAlreadyExists(aggregate.id) from None
-        self.streams.keep(aggregate)
 
     def _idempotently(
         self, claim: IdempotencyClaim | None, write: Callable[[], Written]
@@ -652,21 +551,6 @@ class Ledger(Application[UUID]):
                 continue
             self.streams.keep(aggregate)
             return self._written(recordings, aggregate, kind, created=False)
-
-    def _append(
-        self,
-        stream_id: UUID,
-        cls: type[_A],
-        kind: str,
-        apply: Any,
-        expected_version: int | None,
-        patience: float = 30.0,
-    ) -> int:
-        """Load, check the version, apply, save; return the new version (see
-        `_append_recorded`)."""
-        return self._append_recorded(
-            stream_id, cls, kind, apply, expected_version, None, patience
-        ).version
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -223,11 +223,13 @@ def test_a_query_first_projects_what_another_process_committed(store: Store) -> 
         log_at = reader.ledger.recorder.max_notification_id() or 0
         assert reader.view.positions(reader.ledger.recorder) == (log_at, log_at)
 
-        writer.impose_measure(
-            measure_id=stream_id_for_key("measure", "late-arrival"),
-            key="late-arrival",
-            facts=_facts("LATE-1", date(2025, 6, 1)),
-            terms=MeasureTerms("US", "Late arrival", ("CN",), "late", rate_pct=Decimal(7)),
+        writer.create_stream(
+            ImposeMeasure(
+                measure_id=stream_id_for_key("measure", "late-arrival"),
+                key="late-arrival",
+                facts=_facts("LATE-1", date(2025, 6, 1)),
+                terms=MeasureTerms("US", "Late arrival", ("CN",), "late", rate_pct=Decimal(7)),
+            )
         )
         view_at, new_log_at = reader.view.positions(reader.ledger.recorder)
         assert (view_at, new_log_at) == (log_at, log_at + 1)
@@ -255,11 +257,13 @@ def test_the_projection_worker_wakes_on_the_stores_notification_not_its_poll(
         assert services.view.current_position() == total
         time.sleep(0.5)  # the worker is now waiting for a notification, or its 120 s poll
 
-        writer.impose_measure(
-            measure_id=stream_id_for_key("measure", "woken-by-notification"),
-            key="woken-by-notification",
-            facts=_facts("WOKEN-1", date(2025, 6, 1)),
-            terms=MeasureTerms("US", "Woken", ("CN",), "woken", rate_pct=Decimal(3)),
+        writer.create_stream(
+            ImposeMeasure(
+                measure_id=stream_id_for_key("measure", "woken-by-notification"),
+                key="woken-by-notification",
+                facts=_facts("WOKEN-1", date(2025, 6, 1)),
+                terms=MeasureTerms("US", "Woken", ("CN",), "woken", rate_pct=Decimal(3)),
+            )
         )
         written = time.monotonic()
         while services.view.current_position() <= total and time.monotonic() < written + 30:
