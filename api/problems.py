@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import NotAuthenticated, NotPermitted
+from domain.commands import BatchItemError
 from domain.errors import (
     DomainError,
     DuplicateEventId,
@@ -37,7 +38,6 @@ from domain.errors import (
     WrongStreamKind,
 )
 from domain.idempotency import IdempotencyKeyReused
-from domain.ledger import BatchItemError
 from eventschema import measure_event_types, negotiation_event_types
 
 logger = logging.getLogger(__name__)

@@ -33,9 +33,10 @@ from api.models import (
     WrittenPublic,
 )
 from api.problems import documented
+from domain.commands import Written
 from domain.errors import InvalidValue
 from domain.idempotency import IdempotencyClaim
-from domain.ledger import MEASURE, NEGOTIATION, Ledger, Written
+from domain.ledger import MEASURE, Ledger
 from eventschema import MeasureChangeIn, NegotiationStepIn, check_recordable
 
 router = APIRouter(prefix="/v1", tags=["writing"])
@@ -98,7 +99,6 @@ async def _create(
 
 async def _append(
     ledger: Ledger,
-    kind: str,
     stream_id: UUID,
     body: object,
     events: Sequence[MeasureChangeIn | NegotiationStepIn],
@@ -110,7 +110,7 @@ async def _append(
     check_recordable(body)
     changes = [event.to_change() for event in events]
     written = await run_in_threadpool(
-        ledger.append_to_stream, kind, stream_id, changes, expected, claim=claim
+        ledger.append_to_stream, stream_id, changes, expected, claim=claim
     )
     return _answer(response, written)
 
@@ -181,7 +181,7 @@ async def append_to_measure(
         expected = _expected(body.expected_version, if_match)
     else:
         events, expected = [body], if_match
-    return await _append(ledger, MEASURE, measure_id, body, events, expected, claim, response)
+    return await _append(ledger, measure_id, body, events, expected, claim, response)
 
 
 @router.post(
@@ -210,6 +210,4 @@ async def append_to_negotiation(
         expected = _expected(body.expected_version, if_match)
     else:
         steps, expected = [body], if_match
-    return await _append(
-        ledger, NEGOTIATION, negotiation_id, body, steps, expected, claim, response
-    )
+    return await _append(ledger, negotiation_id, body, steps, expected, claim, response)

@@ -35,9 +35,11 @@ import httpx
 from bench.figures import EVENTS_PER_SECOND, MILLISECONDS, Figure, latencies, percentile
 from bench.stores import BuiltStore, Place, scratch
 from bench.suites import APP_SINGLE, BENCH_PROVENANCE, duty_question_mix
+from domain.commands import ImposeMeasure, MeasureTerms
 from domain.events import Facts
-from domain.ledger import Change, Ledger, MeasureTerms
-from domain.measure import CHANGE_TYPES, TariffMeasure
+from domain.ledger import Ledger
+from domain.measure import TariffMeasure
+from domain.measure_changes import ChangeRate
 from tradeledger.bootstrap import open_services
 from tradeledger.settings import StoreConfig
 
@@ -211,7 +213,7 @@ def api_appends(place: Place, backend: str, runs: int, settings: LiveSettings) -
                 Figure(API, name, backend, EVENTS_PER_SECOND, measured,
                        reference=f"{backend}:{APP_SINGLE}",
                        note=f"{settings.api_appends} requests per run, one event each; ratio "
-                            "to the application's direct rate (Ledger.change_measure)")
+                            "to the application's direct rate (Ledger.append_to_stream)")
             )  # fmt: skip
     return figures
 
@@ -363,11 +365,9 @@ def _saver(ledger: Ledger, measure_id: UUID) -> Write:
     measure is loaded once and each rate change applied to it in memory, so the time of
     loading the stream (which grows with every probe) is not counted."""
     measure: TariffMeasure = ledger.repository.get(measure_id)
-    change_rate = CHANGE_TYPES["rate_changed"]
 
     def save(event_id: str, n: int) -> float:
-        change = _change(event_id, n)
-        change_rate(measure, change.facts, **change.fields)
+        _change(event_id, n).apply_to(measure)
         started = time.perf_counter()
         ledger.save(measure)
         return started
@@ -449,9 +449,7 @@ def subscriber_latency(
             ledger = services.ledger
             measure_id = uuid4()
             facts = _facts("bench-latency")
-            ledger.impose_measure(
-                measure_id=measure_id, key="bench-latency", facts=facts, terms=_TERMS
-            )
+            ledger.create_stream(ImposeMeasure(measure_id, "bench-latency", facts, _TERMS))
             with serving(config) as served, served.client() as client:
                 _expect(client.post("/v1/measures", json=_imposed("bench-sse")), 201)
                 for run in range(runs):
@@ -533,7 +531,7 @@ def _in_process_run(
     _write_probes(probes, ids, _saver(ledger, measure_id), settings.warm_up)
     stop.set()
     # One more event wakes the subscription so that it sees the stop.
-    ledger.change_measure(measure_id, [_change(f"bench-probe-{run}-stop", 0)])
+    ledger.append_to_stream(measure_id, [_change(f"bench-probe-{run}-stop", 0)])
     follower.join(10)
     return probes.latencies()
 
@@ -546,7 +544,7 @@ def _facts(event_id: str) -> Facts:
     return Facts(event_id, date(2025, 3, 4), announced, BENCH_PROVENANCE)
 
 
-def _change(event_id: str, n: int) -> Change:
+def _change(event_id: str, n: int) -> ChangeRate:
     announced = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
     facts = Facts(event_id, date(2025, 4, 9), announced, BENCH_PROVENANCE)
-    return Change("rate_changed", facts, {"rate_pct": Decimal(10 + n % 50), "hs_prefixes": ()})
+    return ChangeRate(facts, rate_pct=Decimal(10 + n % 50), hs_prefixes=())

@@ -37,8 +37,10 @@ from bench.synthetic import (
     measure_points,
     negotiation_points,
 )
+from domain.commands import ImposeMeasure, MeasureTerms
 from domain.events import Facts
-from domain.ledger import MEASURE, Change, MeasureTerms, stream_id_for_key
+from domain.ledger import MEASURE, stream_id_for_key
+from domain.measure_changes import ChangeRate
 from domain.values import Provenance, Reliability, Source
 from eventschema import DATASET_LINE, to_batch_item
 from storage.postgres import LedgerPostgresApplicationRecorder
@@ -56,7 +58,7 @@ RAW_SINGLE = "raw insert, one per transaction"
 RAW_BATCH = "raw insert, executemany batches of 100"
 RAW_COPY = "raw COPY, 1000 rows per transaction"
 RAW_READ = "raw SELECT of the log, pages of 5000"
-APP_SINGLE = "Ledger.change_measure, one rate change per call"
+APP_SINGLE = "Ledger.append_to_stream, one rate change per call"
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class Settings:
     batched: int
     """Events appended in batches in a run."""
     app_singles: int
-    """Ledger.change_measure calls in a run."""
+    """Ledger.append_to_stream calls in a run."""
     bulk_lines: int
     """Dataset lines imported in a run."""
     bulk_batch: int
@@ -325,16 +327,16 @@ BENCH_PROVENANCE = Provenance(
 """The provenance of every event the benchmark writes through the domain."""
 
 
-def _rate_change(n: int) -> Change:
+def _rate_change(n: int) -> ChangeRate:
     announced = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
     facts = Facts(f"bench-rate-{n:07d}", date(2025, 4, 9), announced, BENCH_PROVENANCE)
-    return Change("rate_changed", facts, {"rate_pct": Decimal(10 + n % 50), "hs_prefixes": ()})
+    return ChangeRate(facts, rate_pct=Decimal(10 + n % 50), hs_prefixes=())
 
 
 def application(
     place: Place, backend: str, synthetic_lines: list[str], settings: Settings
 ) -> list[Figure]:
-    """Ledger.change_measure one change per call, and bulk import of dataset lines."""
+    """Ledger.append_to_stream one change per call, and bulk import of dataset lines."""
     single: list[float] = []
     bulk: list[float] = []
     bulk_append_only: list[float] = []
@@ -348,24 +350,26 @@ def application(
                 measures = []
                 for i in range(50):
                     measure_id = uuid4()
-                    ledger.impose_measure(
-                        measure_id=measure_id,
-                        key=f"bench-{run}-{i}",
-                        facts=Facts(
-                            f"bench-impose-{run}-{i}",
-                            date(2025, 3, 4),
-                            datetime(2025, 3, 1, 9, 0, tzinfo=UTC),
-                            BENCH_PROVENANCE,
-                        ),
-                        terms=MeasureTerms(
-                            "US", f"Bench {run}-{i}", ("CN",), "bench", rate_pct=Decimal(10)
-                        ),
+                    ledger.create_stream(
+                        ImposeMeasure(
+                            measure_id=measure_id,
+                            key=f"bench-{run}-{i}",
+                            facts=Facts(
+                                f"bench-impose-{run}-{i}",
+                                date(2025, 3, 4),
+                                datetime(2025, 3, 1, 9, 0, tzinfo=UTC),
+                                BENCH_PROVENANCE,
+                            ),
+                            terms=MeasureTerms(
+                                "US", f"Bench {run}-{i}", ("CN",), "bench", rate_pct=Decimal(10)
+                            ),
+                        )
                     )
                     measures.append(measure_id)
 
                 def one_change_per_call(measures: list[UUID] = measures) -> int:
                     for n in range(settings.app_singles):
-                        ledger.change_measure(measures[n % len(measures)], [_rate_change(n)])
+                        ledger.append_to_stream(measures[n % len(measures)], [_rate_change(n)])
                     return settings.app_singles
 
                 single.append(rate(one_change_per_call))

@@ -30,7 +30,8 @@ from cli.main import (
     _read_text,
     read_records,
 )
-from domain.ledger import BatchItem, BatchItemError, Ledger
+from domain.commands import BatchItem, BatchItemError
+from domain.ledger import Ledger
 from tradeledger.runtime import open_ledger
 
 DEFAULT_PATH = "data"

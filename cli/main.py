@@ -29,13 +29,8 @@ import typer
 from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
+from domain.commands import AppendChange, BatchItem, BatchItemError, ImposeMeasure
 from domain.errors import DomainError, InvalidValue, StreamNotFound
-from domain.ledger import (
-    AppendChange,
-    BatchItem,
-    BatchItemError,
-    ImposeMeasure,
-)
 from eventschema import DATASET_LINE, describe_errors, to_batch_item
 from storage.eventlog import EventLog, LogEntry, LogFilter
 from tradeledger.bootstrap import open_services

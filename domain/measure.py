@@ -15,6 +15,9 @@ from uuid import UUID
 from domain.errors import InvalidMeasureChange, UnknownEventReference
 from domain.events import Facts, LedgerAggregate, LedgerEvent, type_name
 
+MEASURE = "measure"
+"""The kind of stream of a tariff measure, as stream ids, errors and the public schema name it."""
+
 
 class TariffMeasure(LedgerAggregate):
     """A tariff measure of one imposer on some origins, under one legal authority (layer).
@@ -297,18 +300,3 @@ class TariffMeasure(LedgerAggregate):
     def _require_prefixes(self, event_type: str, hs_prefixes: tuple[str, ...]) -> None:
         if not hs_prefixes:
             raise InvalidMeasureChange(self.id, event_type, "list at least one HS prefix")
-
-
-CHANGE_TYPES: dict[str, Any] = {
-    "rate_changed": TariffMeasure.change_rate,
-    "scope_changed": TariffMeasure.change_scope,
-    "exclusion_granted": TariffMeasure.grant_exclusion,
-    "exclusion_revoked": TariffMeasure.revoke_exclusion,
-    "suspension_granted": TariffMeasure.grant_suspension,
-    "suspension_extended": TariffMeasure.extend_suspension,
-    "terminated": TariffMeasure.terminate,
-    "precedence_declared": TariffMeasure.declare_precedence,
-    "legal_status_changed": TariffMeasure.change_legal_status,
-    "record_corrected": TariffMeasure.correct_record,
-}
-"""Every change a client may append to a measure, by public type name, and its command."""

@@ -1,271 +1,24 @@
-"""The Negotiation aggregate: one stream per negotiation, its status a fold of its events.
+"""The Negotiation aggregate: one stream per negotiation, from first contact to the end.
 
-The fold is ordered by the day each step happened in the world (`occurred_on`), not by
-the order the ledger learned of it, so that a step recorded late lands where it belongs.
-A new step is checked against the state on its own day; steps after it are not re-checked.
+Its state on a day is a fold of its events (see domain.negotiation_state), and a new step
+is decided on the state on the step's own day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.errors import InvalidTransition, InvalidValue, UnknownEventReference
 from domain.events import Facts, LedgerAggregate, LedgerEvent, type_name
 
+if TYPE_CHECKING:
+    from domain.negotiation_state import NegotiationState
 
-class Status(StrEnum):
-    """Where a negotiation stands. The last four are terminal."""
-
-    NOT_YET_OPENED = "not_yet_opened"
-    EXPLORATORY = "exploratory"
-    PRECONDITIONS = "preconditions_standoff"
-    SCOPING = "scoping"
-    ROUNDS = "rounds_in_progress"
-    FRAMEWORK = "framework_agreed"
-    IMPLEMENTING = "implementing"
-    TRUCE = "truce_active"
-    TRUCE_EXPIRED = "truce_expired"
-    AGREEMENT_SIGNED = "agreement_signed"
-    IN_FORCE = "in_force"
-    POSTPONED = "postponed"
-    SUSPENDED = "suspended"
-    RESUMED = "resumed"
-    BREACH_ALLEGED = "breach_alleged"
-    ESCALATION_THREATENED = "escalation_threatened"
-    COLLAPSED = "collapsed"
-    TERMINATED = "terminated"
-    SUPERSEDED = "superseded"
-    INVALIDATED = "invalidated"
-
-
-TERMINAL = frozenset({Status.COLLAPSED, Status.TERMINATED, Status.SUPERSEDED, Status.INVALIDATED})
-EARLY = frozenset({Status.EXPLORATORY, Status.PRECONDITIONS, Status.SCOPING})
-PAUSED = frozenset({Status.POSTPONED, Status.SUSPENDED})
-TROUBLED = PAUSED | {Status.BREACH_ALLEGED, Status.ESCALATION_THREATENED}
-
-
-@dataclass(frozen=True)
-class Step:
-    """One element of the state, with the event behind it, so an auditor can follow it."""
-
-    event_id: str
-    event_type: str
-    occurred_on: date
-    summary: str
-    party: str | None = None
-
-
-@dataclass(frozen=True)
-class NegotiationState:
-    """The state of a negotiation on one day: plain data, safe to hand to any caller."""
-
-    negotiation_id: UUID
-    title: str
-    parties: tuple[str, ...]
-    status: Status
-    status_set_by: Step | None
-    open_preconditions: tuple[Step, ...]
-    last_round: Step | None
-    proposals_on_table: tuple[Step, ...]
-    agreements: tuple[Step, ...]
-    truce_ends_on: date | None
-    truce_steps: tuple[Step, ...]
-    threats: tuple[Step, ...]
-    implementing_measure_ids: tuple[str, ...]
-    steps: tuple[Step, ...]
-
-
-@dataclass
-class _Fold:
-    status: Status = Status.EXPLORATORY
-    status_step: Step | None = None
-    preconditions: dict[str, Step] = field(default_factory=dict)
-    last_round: Step | None = None
-    proposals: list[Step] = field(default_factory=list)
-    agreements: list[Step] = field(default_factory=list)
-    truce_ends_on: date | None = None
-    truce_steps: list[Step] = field(default_factory=list)
-    threats: list[Step] = field(default_factory=list)
-    in_force_on: date | None = None
-    talks_held: bool = False
-    something_agreed: bool = False
-    measure_ids: list[str] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-
-
-def _step(event: Negotiation.Event) -> Step:
-    party = getattr(event, "by_party", None)
-    return Step(event.event_id, type_name(type(event)), event.occurred_on, event.summary, party)
-
-
-def _check(fold: _Fold, event: Negotiation.Event, negotiation_id: UUID) -> None:
-    """Reject steps that cannot follow the state `fold` describes."""
-    kind = type_name(type(event))
-
-    def refuse(why: str) -> None:
-        raise InvalidTransition(negotiation_id, kind, fold.status.value, why)
-
-    if isinstance(event, Negotiation.RecordCorrected):
-        return
-    if fold.status in TERMINAL:
-        refuse("the negotiation has ended")
-    if isinstance(event, Negotiation.RoundHeld) and fold.status in PAUSED:
-        refuse("talks must be resumed before a round is held")
-    if isinstance(event, Negotiation.AgreementSigned) and not fold.talks_held:
-        refuse("no talks have been held")
-    if isinstance(event, Negotiation.ImplementingActionTaken) and not fold.something_agreed:
-        refuse("nothing has been agreed to implement")
-    if isinstance(event, Negotiation.TruceExtended) and fold.truce_ends_on is None:
-        refuse("there is no truce to extend")
-    if isinstance(event, Negotiation.TalksResumed) and fold.status not in TROUBLED:
-        refuse("talks are not postponed, suspended or troubled")
-    if (
-        isinstance(event, Negotiation.PreconditionMet)
-        and event.precondition_event_id not in fold.preconditions
-    ):
-        refuse(f"no open precondition {event.precondition_event_id!r}")
-
-
-def _apply(fold: _Fold, event: Negotiation.Event) -> None:
-    step = _step(event)
-    fold.steps.append(step)
-    new_status: Status | None = None
-    truce_running = fold.status is Status.TRUCE
-    match event:
-        case Negotiation.ContactMade():
-            new_status = Status.EXPLORATORY if fold.status is Status.EXPLORATORY else None
-        case Negotiation.PreconditionStated():
-            fold.preconditions[event.event_id] = step
-            new_status = Status.PRECONDITIONS if fold.status in EARLY else None
-        case Negotiation.PreconditionMet():
-            fold.preconditions.pop(event.precondition_event_id, None)
-            if fold.status is Status.PRECONDITIONS and not fold.preconditions:
-                new_status = Status.EXPLORATORY
-        case Negotiation.TalksScheduled():
-            new_status = Status.SCOPING if fold.status in EARLY else None
-        case Negotiation.RoundHeld():
-            fold.last_round = step
-            fold.talks_held = True
-            new_status = None if truce_running else Status.ROUNDS
-        case Negotiation.ProposalTabled():
-            fold.proposals.append(step)
-            new_status = Status.ROUNDS if fold.status in EARLY else None
-        case Negotiation.JointStatementIssued() | Negotiation.FrameworkAgreed():
-            fold.talks_held = fold.something_agreed = True
-            fold.agreements.append(step)
-            fold.proposals.clear()
-            if event.truce_ends_on is not None:
-                fold.truce_ends_on = event.truce_ends_on
-                fold.truce_steps.append(step)
-                new_status = Status.TRUCE
-            else:
-                new_status = Status.FRAMEWORK
-        case Negotiation.DealAnnounced():
-            fold.talks_held = fold.something_agreed = True
-            fold.agreements.append(step)
-            fold.in_force_on = event.in_force_on or fold.in_force_on
-            new_status = Status.FRAMEWORK
-        case Negotiation.AgreementSigned():
-            fold.something_agreed = True
-            fold.agreements.append(step)
-            fold.proposals.clear()
-            fold.in_force_on = event.in_force_on
-            new_status = Status.AGREEMENT_SIGNED
-        case Negotiation.ImplementingActionTaken():
-            fold.measure_ids.extend(event.measure_ids)
-            settled = truce_running or fold.status is Status.AGREEMENT_SIGNED
-            new_status = None if settled else Status.IMPLEMENTING
-        case Negotiation.TruceExtended():
-            fold.truce_ends_on = event.truce_ends_on
-            fold.truce_steps.append(step)
-            new_status = Status.TRUCE
-        case Negotiation.BreachAlleged():
-            new_status = Status.BREACH_ALLEGED
-        case Negotiation.ThreatIssued():
-            fold.threats.append(step)
-            new_status = Status.ESCALATION_THREATENED
-        case Negotiation.TalksPostponed():
-            new_status = Status.POSTPONED
-        case Negotiation.TalksSuspended():
-            new_status = Status.SUSPENDED
-        case Negotiation.TalksResumed():
-            new_status = Status.RESUMED
-        case Negotiation.TalksCollapsed():
-            new_status = Status.COLLAPSED
-        case Negotiation.Terminated():
-            new_status = Status.TERMINATED
-        case Negotiation.Superseded():
-            new_status = Status.SUPERSEDED
-        case Negotiation.Invalidated():
-            new_status = Status.INVALIDATED
-        case Negotiation.Opened():
-            new_status = Status.EXPLORATORY
-        case _:  # contact-free notes: concessions offered, developments reported
-            pass
-    if new_status is not None:
-        fold.status = new_status
-        fold.status_step = step
-
-
-def _ordered(events: Iterable[Negotiation.Event]) -> list[Negotiation.Event]:
-    kept = list(events)
-    corrected = {e.corrected_event_id for e in kept if isinstance(e, Negotiation.RecordCorrected)}
-    kept = [e for e in kept if e.event_id not in corrected]
-    # The opening comes first whatever its date: a step dated earlier but recorded later
-    # must not be wiped out by it.
-    return sorted(
-        kept,
-        key=lambda e: (not isinstance(e, Negotiation.Opened), e.occurred_on, e.originator_version),
-    )
-
-
-def fold_negotiation(
-    negotiation_id: UUID, events: Iterable[Negotiation.Event], on: date
-) -> NegotiationState:
-    """The state on day `on` of a negotiation, from the events the caller chose to know about.
-
-    The caller filters by `known_at` and `recorded_at`; this fold applies `on` and the
-    corrections among the events given.
-    """
-    ordered = _ordered(events)
-    title, parties = "", cast(tuple[str, ...], ())
-    fold = _Fold()
-    opened = True
-    for event in ordered:
-        if isinstance(event, Negotiation.Opened):
-            title, parties = event.title, tuple(event.parties)
-            opened = event.occurred_on <= on
-        if event.occurred_on > on:
-            continue
-        _apply(fold, event)
-    status = fold.status if opened or fold.steps else Status.NOT_YET_OPENED
-    if status is Status.TRUCE and fold.truce_ends_on is not None and on >= fold.truce_ends_on:
-        status = Status.TRUCE_EXPIRED
-    agreed = (Status.AGREEMENT_SIGNED, Status.FRAMEWORK, Status.IMPLEMENTING)
-    if status in agreed and fold.in_force_on and on >= fold.in_force_on:
-        status = Status.IN_FORCE
-    return NegotiationState(
-        negotiation_id=negotiation_id,
-        title=title,
-        parties=parties,
-        status=status,
-        status_set_by=fold.status_step,
-        open_preconditions=tuple(fold.preconditions.values()),
-        last_round=fold.last_round,
-        proposals_on_table=tuple(fold.proposals),
-        agreements=tuple(fold.agreements),
-        truce_ends_on=fold.truce_ends_on,
-        truce_steps=tuple(fold.truce_steps),
-        threats=tuple(fold.threats),
-        implementing_measure_ids=tuple(fold.measure_ids),
-        steps=tuple(fold.steps),
-    )
+NEGOTIATION = "negotiation"
+"""The kind of stream of a negotiation, as stream ids, errors and the public schema name it."""
 
 
 class Negotiation(LedgerAggregate):
@@ -418,19 +171,134 @@ class Negotiation(LedgerAggregate):
 
     def state_on(self, on: date) -> NegotiationState:
         """The state on `on` from everything this stream holds (the write side's view)."""
+        from domain.negotiation_state import fold_negotiation  # it matches on our events
+
         return fold_negotiation(self.id, self.history, on)
 
-    def record_step(self, event_type: str, facts: Facts, **fields: Any) -> None:
-        """Decide whether the step can follow the state on its day, then record it.
+    # -- steps: each decides whether it can follow the state on its own day, then records
 
-        `event_type` is the public name ("round_held"); `fields` are its own fields.
-        """
-        event_class = STEP_TYPES[event_type]
-        party = fields.get("by_party")
-        if party is not None and party not in self.parties:
-            raise InvalidValue("by_party", f"{party} is not a party to this negotiation")
-        if event_class is Negotiation.RecordCorrected:
-            self._check_correction(fields["corrected_event_id"])
+    def make_contact(self, facts: Facts, *, summary: str, by_party: str, channel: str) -> None:
+        self._check_party(by_party)
+        self._step(self.ContactMade, facts, summary=summary, by_party=by_party, channel=channel)
+
+    def state_precondition(self, facts: Facts, *, summary: str, by_party: str) -> None:
+        self._check_party(by_party)
+        self._step(self.PreconditionStated, facts, summary=summary, by_party=by_party)
+
+    def meet_precondition(self, facts: Facts, *, summary: str, precondition_event_id: str) -> None:
+        self._step(
+            self.PreconditionMet,
+            facts,
+            summary=summary,
+            precondition_event_id=precondition_event_id,
+        )
+
+    def schedule_talks(
+        self, facts: Facts, *, summary: str, talks_on: date | None, location: str
+    ) -> None:
+        self._step(
+            self.TalksScheduled, facts, summary=summary, talks_on=talks_on, location=location
+        )
+
+    def hold_round(
+        self, facts: Facts, *, summary: str, location: str, round_number: int | None
+    ) -> None:
+        self._step(
+            self.RoundHeld, facts, summary=summary, location=location, round_number=round_number
+        )
+
+    def table_proposal(self, facts: Facts, *, summary: str, by_party: str) -> None:
+        self._check_party(by_party)
+        self._step(self.ProposalTabled, facts, summary=summary, by_party=by_party)
+
+    def offer_concession(self, facts: Facts, *, summary: str, by_party: str) -> None:
+        self._check_party(by_party)
+        self._step(self.ConcessionOffered, facts, summary=summary, by_party=by_party)
+
+    def report_development(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.DevelopmentReported, facts, summary=summary)
+
+    def issue_joint_statement(
+        self, facts: Facts, *, summary: str, truce_ends_on: date | None
+    ) -> None:
+        self._step(self.JointStatementIssued, facts, summary=summary, truce_ends_on=truce_ends_on)
+
+    def agree_framework(self, facts: Facts, *, summary: str, truce_ends_on: date | None) -> None:
+        self._step(self.FrameworkAgreed, facts, summary=summary, truce_ends_on=truce_ends_on)
+
+    def announce_deal(self, facts: Facts, *, summary: str, in_force_on: date | None) -> None:
+        self._step(self.DealAnnounced, facts, summary=summary, in_force_on=in_force_on)
+
+    def sign_agreement(self, facts: Facts, *, summary: str, in_force_on: date | None) -> None:
+        self._step(self.AgreementSigned, facts, summary=summary, in_force_on=in_force_on)
+
+    def take_implementing_action(
+        self, facts: Facts, *, summary: str, measure_ids: tuple[str, ...]
+    ) -> None:
+        self._step(self.ImplementingActionTaken, facts, summary=summary, measure_ids=measure_ids)
+
+    def extend_truce(self, facts: Facts, *, summary: str, truce_ends_on: date) -> None:
+        self._step(self.TruceExtended, facts, summary=summary, truce_ends_on=truce_ends_on)
+
+    def allege_breach(self, facts: Facts, *, summary: str, by_party: str) -> None:
+        self._check_party(by_party)
+        self._step(self.BreachAlleged, facts, summary=summary, by_party=by_party)
+
+    def issue_threat(
+        self,
+        facts: Facts,
+        *,
+        summary: str,
+        by_party: str,
+        threatened_rate_pct: Decimal | None,
+        threatened_from: date | None,
+    ) -> None:
+        self._check_party(by_party)
+        self._step(
+            self.ThreatIssued,
+            facts,
+            summary=summary,
+            by_party=by_party,
+            threatened_rate_pct=threatened_rate_pct,
+            threatened_from=threatened_from,
+        )
+
+    def postpone_talks(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.TalksPostponed, facts, summary=summary)
+
+    def resume_talks(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.TalksResumed, facts, summary=summary)
+
+    def suspend_talks(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.TalksSuspended, facts, summary=summary)
+
+    def collapse_talks(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.TalksCollapsed, facts, summary=summary)
+
+    def terminate(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.Terminated, facts, summary=summary)
+
+    def supersede(self, facts: Facts, *, summary: str, by_negotiation_id: str) -> None:
+        self._step(self.Superseded, facts, summary=summary, by_negotiation_id=by_negotiation_id)
+
+    def invalidate(self, facts: Facts, *, summary: str) -> None:
+        self._step(self.Invalidated, facts, summary=summary)
+
+    def correct_record(
+        self, facts: Facts, *, summary: str, corrected_event_id: str, reason: str
+    ) -> None:
+        self._check_correction(corrected_event_id)
+        self._step(
+            self.RecordCorrected,
+            facts,
+            summary=summary,
+            corrected_event_id=corrected_event_id,
+            reason=reason,
+        )
+
+    def _step(self, event_class: type[Negotiation.Event], facts: Facts, **fields: Any) -> None:
+        """Record the step if it can follow the state on its own day (the verbs' last part;
+        `fields` are the event's own, as the verb named and typed them)."""
         probe = event_class(
             originator_id=self.id,
             originator_version=self.version + 1,
@@ -438,13 +306,14 @@ class Negotiation(LedgerAggregate):
             **facts.fields(),
             **fields,
         )
-        day = probe.occurred_on
-        fold = _Fold()
-        for event in _ordered(self.history):
-            if event.occurred_on <= day:
-                _apply(fold, event)
-        _check(fold, probe, self.id)
+        from domain.negotiation_state import check_step  # it matches on our events
+
+        check_step(self.id, self.history, probe)
         self._record(event_class, facts, **fields)
+
+    def _check_party(self, party: str) -> None:
+        if party not in self.parties:
+            raise InvalidValue("by_party", f"{party} is not a party to this negotiation")
 
     def _check_correction(self, corrected_event_id: str) -> None:
         corrected_type = self.event_types.get(corrected_event_id)
@@ -457,35 +326,3 @@ class Negotiation(LedgerAggregate):
                 "any",
                 f"a {corrected_type} event cannot be corrected",
             )
-
-
-STEP_TYPES: dict[str, type[Negotiation.Event]] = {
-    type_name(cls): cls
-    for cls in (
-        Negotiation.ContactMade,
-        Negotiation.PreconditionStated,
-        Negotiation.PreconditionMet,
-        Negotiation.TalksScheduled,
-        Negotiation.RoundHeld,
-        Negotiation.ProposalTabled,
-        Negotiation.ConcessionOffered,
-        Negotiation.DevelopmentReported,
-        Negotiation.JointStatementIssued,
-        Negotiation.FrameworkAgreed,
-        Negotiation.DealAnnounced,
-        Negotiation.AgreementSigned,
-        Negotiation.ImplementingActionTaken,
-        Negotiation.TruceExtended,
-        Negotiation.BreachAlleged,
-        Negotiation.ThreatIssued,
-        Negotiation.TalksPostponed,
-        Negotiation.TalksResumed,
-        Negotiation.TalksSuspended,
-        Negotiation.TalksCollapsed,
-        Negotiation.Terminated,
-        Negotiation.Superseded,
-        Negotiation.Invalidated,
-        Negotiation.RecordCorrected,
-    )
-}
-"""Every step a client may append to a negotiation, by public type name."""

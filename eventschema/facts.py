@@ -14,8 +14,10 @@ from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.commands import Change
 from domain.events import Facts
-from domain.ledger import Change
+from domain.measure_changes import MeasureChange
+from domain.negotiation_steps import NegotiationStep
 from domain.values import Provenance, Reliability, Source
 from eventschema.values import AnnouncedAt, EventId, IsoDate, NonBlank, invalid
 
@@ -136,10 +138,11 @@ def _domain_value(value: object) -> object:
 
 
 class ChangeIn(EventIn):
-    """An event appended to an existing stream: a domain `Change`."""
+    """An event appended to an existing stream: each model turns itself into the domain's
+    typed change, the call of the aggregate's verb that records it."""
 
     def to_change(self) -> Change:
-        return Change(self.type, self.to_facts(), self.event_fields())
+        raise NotImplementedError(type(self).__name__)  # pragma: no cover
 
 
 class MeasureEventIn(EventIn):
@@ -148,6 +151,9 @@ class MeasureEventIn(EventIn):
 
 class MeasureChangeIn(MeasureEventIn, ChangeIn):
     """An event appended to an existing measure."""
+
+    def to_change(self) -> MeasureChange:
+        raise NotImplementedError(type(self).__name__)  # pragma: no cover
 
 
 class NegotiationEventIn(EventIn):
@@ -161,6 +167,9 @@ class NegotiationEventIn(EventIn):
 
 class NegotiationStepIn(NegotiationEventIn, ChangeIn):
     """An event appended to an existing negotiation."""
+
+    def to_change(self) -> NegotiationStep:
+        raise NotImplementedError(type(self).__name__)  # pragma: no cover
 
 
 class RecordCorrectedIn(BaseModel):

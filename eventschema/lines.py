@@ -14,7 +14,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Discriminator, Field, Tag, TypeAdapter, model_validator
 
-from domain.ledger import MEASURE, NEGOTIATION, AppendChange, BatchItem
+from domain.commands import AppendChange, BatchItem
+from domain.ledger import MEASURE, NEGOTIATION
 from eventschema.examples import LINE_STREAMS, STORY_STREAMS
 from eventschema.facts import (
     EventIn,
@@ -182,8 +183,6 @@ def to_batch_item(line: DatasetLine) -> BatchItem:
         if line.key is None and line.stream_key is not None:
             line = line.model_copy(update={"key": line.stream_key})
         return line.to_command(stream_id)
-    if isinstance(line, MeasureChangeIn):
-        return AppendChange(MEASURE, stream_id, line.to_change())
-    if isinstance(line, NegotiationStepIn):
-        return AppendChange(NEGOTIATION, stream_id, line.to_change())
+    if isinstance(line, MeasureChangeIn | NegotiationStepIn):
+        return AppendChange(stream_id, line.to_change())
     raise TypeError(f"not a dataset line: {line!r}")  # pragma: no cover

@@ -11,7 +11,34 @@ from uuid import UUID
 
 from pydantic import Field, field_validator
 
-from domain.ledger import NEGOTIATION, OpenNegotiation
+from domain.commands import OpenNegotiation
+from domain.ledger import NEGOTIATION
+from domain.negotiation_steps import (
+    AgreeFramework,
+    AllegeBreach,
+    AnnounceDeal,
+    CollapseTalks,
+    CorrectNegotiationRecord,
+    ExtendTruce,
+    HoldRound,
+    Invalidate,
+    IssueJointStatement,
+    IssueThreat,
+    MakeContact,
+    MeetPrecondition,
+    OfferConcession,
+    PostponeTalks,
+    ReportDevelopment,
+    ResumeTalks,
+    ScheduleTalks,
+    SignAgreement,
+    StatePrecondition,
+    Supersede,
+    SuspendTalks,
+    TableProposal,
+    TakeImplementingAction,
+    TerminateNegotiation,
+)
 from eventschema.examples import NEGOTIATION_EXAMPLES
 from eventschema.facts import (
     NegotiationEventIn,
@@ -90,6 +117,11 @@ class NegotiationContactMade(_PartyStepIn):
         description="How the contact was made.", examples=["back_channel"]
     )
 
+    def to_change(self) -> MakeContact:
+        return MakeContact(
+            self.to_facts(), summary=self.summary, by_party=self.by_party, channel=self.channel
+        )
+
 
 class NegotiationPreconditionStated(_PartyStepIn):
     """A party says what must happen before it talks."""
@@ -97,6 +129,9 @@ class NegotiationPreconditionStated(_PartyStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["precondition_stated"])
 
     type: Literal["precondition_stated"] = Field(description="A precondition is stated.")
+
+    def to_change(self) -> StatePrecondition:
+        return StatePrecondition(self.to_facts(), summary=self.summary, by_party=self.by_party)
 
 
 class NegotiationPreconditionMet(NegotiationStepIn):
@@ -110,6 +145,11 @@ class NegotiationPreconditionMet(NegotiationStepIn):
         examples=["CN-PRECONDITION-1"],
     )
 
+    def to_change(self) -> MeetPrecondition:
+        return MeetPrecondition(
+            self.to_facts(), summary=self.summary, precondition_event_id=self.precondition_event_id
+        )
+
 
 class NegotiationTalksScheduled(NegotiationStepIn):
     """Talks are scheduled."""
@@ -121,6 +161,11 @@ class NegotiationTalksScheduled(NegotiationStepIn):
         default=None, description="The day the talks are to start, if known."
     )
     location: str = Field(default="", description="Where.", examples=["Geneva"])
+
+    def to_change(self) -> ScheduleTalks:
+        return ScheduleTalks(
+            self.to_facts(), summary=self.summary, talks_on=self.talks_on, location=self.location
+        )
 
 
 class NegotiationRoundHeld(NegotiationStepIn):
@@ -134,6 +179,14 @@ class NegotiationRoundHeld(NegotiationStepIn):
         default=None, description="The round's number, if the parties number them."
     )
 
+    def to_change(self) -> HoldRound:
+        return HoldRound(
+            self.to_facts(),
+            summary=self.summary,
+            location=self.location,
+            round_number=self.round_number,
+        )
+
 
 class NegotiationProposalTabled(_PartyStepIn):
     """A party puts a proposal on the table."""
@@ -141,6 +194,9 @@ class NegotiationProposalTabled(_PartyStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["proposal_tabled"])
 
     type: Literal["proposal_tabled"] = Field(description="A proposal is tabled.")
+
+    def to_change(self) -> TableProposal:
+        return TableProposal(self.to_facts(), summary=self.summary, by_party=self.by_party)
 
 
 class NegotiationConcessionOffered(_PartyStepIn):
@@ -150,6 +206,9 @@ class NegotiationConcessionOffered(_PartyStepIn):
 
     type: Literal["concession_offered"] = Field(description="A concession is offered.")
 
+    def to_change(self) -> OfferConcession:
+        return OfferConcession(self.to_facts(), summary=self.summary, by_party=self.by_party)
+
 
 class NegotiationDevelopmentReported(NegotiationStepIn):
     """Something reported about the talks that changes no status (press, market data)."""
@@ -157,6 +216,9 @@ class NegotiationDevelopmentReported(NegotiationStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["development_reported"])
 
     type: Literal["development_reported"] = Field(description="Something is reported.")
+
+    def to_change(self) -> ReportDevelopment:
+        return ReportDevelopment(self.to_facts(), summary=self.summary)
 
 
 class NegotiationJointStatementIssued(_TruceStepIn):
@@ -166,6 +228,11 @@ class NegotiationJointStatementIssued(_TruceStepIn):
 
     type: Literal["joint_statement_issued"] = Field(description="A joint statement.")
 
+    def to_change(self) -> IssueJointStatement:
+        return IssueJointStatement(
+            self.to_facts(), summary=self.summary, truce_ends_on=self.truce_ends_on
+        )
+
 
 class NegotiationFrameworkAgreed(_TruceStepIn):
     """A framework is agreed; with truce_ends_on it starts a truce ending that day."""
@@ -173,6 +240,11 @@ class NegotiationFrameworkAgreed(_TruceStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["framework_agreed"])
 
     type: Literal["framework_agreed"] = Field(description="A framework is agreed.")
+
+    def to_change(self) -> AgreeFramework:
+        return AgreeFramework(
+            self.to_facts(), summary=self.summary, truce_ends_on=self.truce_ends_on
+        )
 
 
 class NegotiationDealAnnounced(NegotiationStepIn):
@@ -185,6 +257,9 @@ class NegotiationDealAnnounced(NegotiationStepIn):
         default=None, description="The day the terms are to apply, if announced."
     )
 
+    def to_change(self) -> AnnounceDeal:
+        return AnnounceDeal(self.to_facts(), summary=self.summary, in_force_on=self.in_force_on)
+
 
 class NegotiationAgreementSigned(NegotiationStepIn):
     """An agreement is signed; it is in force from in_force_on."""
@@ -195,6 +270,9 @@ class NegotiationAgreementSigned(NegotiationStepIn):
     in_force_on: IsoDate | None = Field(
         default=None, description="The day the agreement enters into force, if known."
     )
+
+    def to_change(self) -> SignAgreement:
+        return SignAgreement(self.to_facts(), summary=self.summary, in_force_on=self.in_force_on)
 
 
 class NegotiationImplementingActionTaken(NegotiationStepIn):
@@ -208,6 +286,11 @@ class NegotiationImplementingActionTaken(NegotiationStepIn):
         description="The tariff measures changed by this step (by key or UUID).",
     )
 
+    def to_change(self) -> TakeImplementingAction:
+        return TakeImplementingAction(
+            self.to_facts(), summary=self.summary, measure_ids=tuple(self.measure_ids)
+        )
+
 
 class NegotiationTruceExtended(NegotiationStepIn):
     """A truce now ends on truce_ends_on."""
@@ -219,6 +302,9 @@ class NegotiationTruceExtended(NegotiationStepIn):
         description="The new end of the truce: the first day it is no longer in force."
     )
 
+    def to_change(self) -> ExtendTruce:
+        return ExtendTruce(self.to_facts(), summary=self.summary, truce_ends_on=self.truce_ends_on)
+
 
 class NegotiationBreachAlleged(_PartyStepIn):
     """A party says the other broke what was agreed."""
@@ -226,6 +312,9 @@ class NegotiationBreachAlleged(_PartyStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["breach_alleged"])
 
     type: Literal["breach_alleged"] = Field(description="A breach is alleged.")
+
+    def to_change(self) -> AllegeBreach:
+        return AllegeBreach(self.to_facts(), summary=self.summary, by_party=self.by_party)
 
 
 class NegotiationThreatIssued(_PartyStepIn):
@@ -239,6 +328,15 @@ class NegotiationThreatIssued(_PartyStepIn):
     )
     threatened_from: IsoDate | None = Field(default=None, description="From when, if stated.")
 
+    def to_change(self) -> IssueThreat:
+        return IssueThreat(
+            self.to_facts(),
+            summary=self.summary,
+            by_party=self.by_party,
+            threatened_rate_pct=self.threatened_rate_pct,
+            threatened_from=self.threatened_from,
+        )
+
 
 class NegotiationTalksPostponed(NegotiationStepIn):
     """Talks are postponed."""
@@ -246,6 +344,9 @@ class NegotiationTalksPostponed(NegotiationStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["talks_postponed"])
 
     type: Literal["talks_postponed"] = Field(description="Talks are postponed.")
+
+    def to_change(self) -> PostponeTalks:
+        return PostponeTalks(self.to_facts(), summary=self.summary)
 
 
 class NegotiationTalksResumed(NegotiationStepIn):
@@ -255,6 +356,9 @@ class NegotiationTalksResumed(NegotiationStepIn):
 
     type: Literal["talks_resumed"] = Field(description="Talks resume.")
 
+    def to_change(self) -> ResumeTalks:
+        return ResumeTalks(self.to_facts(), summary=self.summary)
+
 
 class NegotiationTalksSuspended(NegotiationStepIn):
     """Talks are suspended."""
@@ -262,6 +366,9 @@ class NegotiationTalksSuspended(NegotiationStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["talks_suspended"])
 
     type: Literal["talks_suspended"] = Field(description="Talks are suspended.")
+
+    def to_change(self) -> SuspendTalks:
+        return SuspendTalks(self.to_facts(), summary=self.summary)
 
 
 class NegotiationTalksCollapsed(NegotiationStepIn):
@@ -271,6 +378,9 @@ class NegotiationTalksCollapsed(NegotiationStepIn):
 
     type: Literal["talks_collapsed"] = Field(description="Talks collapse.")
 
+    def to_change(self) -> CollapseTalks:
+        return CollapseTalks(self.to_facts(), summary=self.summary)
+
 
 class NegotiationTerminated(NegotiationStepIn):
     """The negotiation ends by decision of a party (terminal)."""
@@ -278,6 +388,9 @@ class NegotiationTerminated(NegotiationStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["terminated"])
 
     type: Literal["terminated"] = Field(description="The negotiation is terminated.")
+
+    def to_change(self) -> TerminateNegotiation:
+        return TerminateNegotiation(self.to_facts(), summary=self.summary)
 
 
 class NegotiationSuperseded(NegotiationStepIn):
@@ -290,6 +403,11 @@ class NegotiationSuperseded(NegotiationStepIn):
         description="The negotiation that takes over (by key or UUID)."
     )
 
+    def to_change(self) -> Supersede:
+        return Supersede(
+            self.to_facts(), summary=self.summary, by_negotiation_id=self.by_negotiation_id
+        )
+
 
 class NegotiationInvalidated(NegotiationStepIn):
     """What the negotiation produced lost its legal basis (terminal)."""
@@ -298,11 +416,22 @@ class NegotiationInvalidated(NegotiationStepIn):
 
     type: Literal["invalidated"] = Field(description="The negotiation is invalidated.")
 
+    def to_change(self) -> Invalidate:
+        return Invalidate(self.to_facts(), summary=self.summary)
+
 
 class NegotiationRecordCorrected(RecordCorrectedIn, NegotiationStepIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["record_corrected"])
+
+    def to_change(self) -> CorrectNegotiationRecord:
+        return CorrectNegotiationRecord(
+            self.to_facts(),
+            summary=self.summary,
+            corrected_event_id=self.corrected_event_id,
+            reason=self.reason,
+        )
 
 
 NEGOTIATION_STEP_MODELS: tuple[type[NegotiationStepIn], ...] = (

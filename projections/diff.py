@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from domain.negotiation import NegotiationState
+from domain.negotiation_state import NegotiationState
 from projections.evaluation import AppliedMeasure, SkippedMeasure
 from projections.queries import AsOf, DutyAnswer, MeasureState, Queries
 

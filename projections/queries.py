@@ -17,7 +17,8 @@ from uuid import UUID
 
 from domain.errors import InvalidValue, StreamNotFound
 from domain.ledger import MEASURE, NEGOTIATION, Ledger, stream_id_for_key
-from domain.negotiation import Negotiation, NegotiationState, fold_negotiation
+from domain.negotiation import Negotiation
+from domain.negotiation_state import NegotiationState, fold_negotiation
 from domain.values import country_code, end_of_day, hs_digits, prefixes_of, utc_instant
 from projections.evaluation import (
     ActiveSuspension,

@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.models.public import Number, Public
-from domain.negotiation import NegotiationState
+from domain.negotiation_state import NegotiationState
 from projections.diff import Diff
 from projections.queries import (
     AsOf,

@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from api.models.public import Public
-from domain.ledger import Written
+from domain.commands import Written
 from eventschema import (
     MEASURE_EXAMPLES,
     MeasureChange,

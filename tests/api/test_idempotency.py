@@ -16,8 +16,9 @@ from eventsourcing.persistence import OperationalError, StoredEvent
 from api.main import create_app
 from api.models import WrittenPublic
 from api.settings import Settings
+from domain.commands import Written
 from domain.idempotency import IDEMPOTENCY_NAMESPACE, IdempotencyClaim, IdempotencyRecord
-from domain.ledger import MEASURE, Written, stream_id_for_key
+from domain.ledger import MEASURE, stream_id_for_key
 from eventschema import MeasureImposed, MeasureRateChanged
 from tests.api.conftest import (
     KEYS,
@@ -281,12 +282,12 @@ def test_a_duplicate_that_commits_first_answers_the_other(
         loaded = load(*args)
         if not raced.is_set():  # the duplicate commits between this load and its save
             raced.set()
-            winner.append(ledger.append_to_stream(MEASURE, measure_id, [change], claim=claim))
+            winner.append(ledger.append_to_stream(measure_id, [change], claim=claim))
         return loaded
 
     monkeypatch.setattr(ledger, "_load_to_write", load_then_lose_the_race)
 
-    loser = ledger.append_to_stream(MEASURE, measure_id, [change], claim=claim)
+    loser = ledger.append_to_stream(measure_id, [change], claim=claim)
 
     assert loser.replayed and not winner[0].replayed
     assert loser.events == winner[0].events

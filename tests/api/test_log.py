@@ -11,8 +11,9 @@ from uuid import UUID
 
 import pytest
 
+from domain.commands import ImposeMeasure, MeasureTerms
 from domain.events import Facts
-from domain.ledger import MEASURE, NEGOTIATION, MeasureTerms, stream_id_for_key
+from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
 from domain.values import Provenance, Reliability, Source
 from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
 from storage.eventlog import EventLog, LogBell, LogFilter, parse_event_types
@@ -299,7 +300,7 @@ def test_the_bell_rings_for_a_commit_made_by_another_ledger_on_the_store(
         assert rang.wait(5)
         rang.clear()
 
-        other.impose_measure(
+        other.create_stream(ImposeMeasure(
             measure_id=stream_id_for_key(MEASURE, "written-elsewhere"),
             key="written-elsewhere",
             facts=Facts("ELSEWHERE-1", date(2025, 3, 4), datetime(2025, 3, 1, tzinfo=UTC),
@@ -307,7 +308,7 @@ def test_the_bell_rings_for_a_commit_made_by_another_ledger_on_the_store(
                                            Reliability.OFFICIAL),), "tests")),
             terms=MeasureTerms("US", "Written elsewhere", ("CN",), "elsewhere",
                                rate_pct=Decimal(5)),
-        )  # fmt: skip
+        ))  # fmt: skip
 
         assert rang.wait(5)
     finally:

@@ -119,6 +119,6 @@ def test_a_tiny_run_of_the_suite_writes_every_group_on_both_backends(
     assert ("postgres", from_save) in names
     by_name = {(f["backend"], f["name"]): f for f in figures}
     api_figure = by_name[("postgres", "POST /v1/measures/{key}/events, 8 clients")]
-    assert api_figure["reference"] == "postgres:Ledger.change_measure, one rate change per call"
+    assert api_figure["reference"] == "postgres:Ledger.append_to_stream, one rate change per call"
     assert {t["name"] for t in document["targets"]}
     assert "== targets" in document["_stdout"]

@@ -16,7 +16,7 @@ from pytest import ParameterSet
 
 from domain.ledger import MEASURE, stream_id_for_key
 from domain.measure import TariffMeasure
-from domain.negotiation import Status
+from domain.negotiation_state import Status
 from domain.values import Reliability
 from projections.evaluation import Reason
 from tests.data.conftest import LoadedStore, dataset_lines

@@ -21,7 +21,7 @@ from domain.errors import (
     UnknownEventReference,
 )
 from domain.events import Facts
-from domain.measure import CHANGE_TYPES, TariffMeasure
+from domain.measure import TariffMeasure
 from domain.values import Provenance, Reliability, Source
 
 FEDERAL_REGISTER = Source(
@@ -940,31 +940,6 @@ def test_an_event_id_used_earlier_in_the_same_unsaved_batch_is_refused(
 
     assert snapshot(measure) == before
     assert len(measure.pending_events) == 1
-
-
-def test_every_public_change_type_is_the_name_of_the_event_its_command_records(
-    suspended: TariffMeasure,
-) -> None:
-    recorded: dict[str, str] = {}
-
-    for change_type in CHANGE_TYPES:
-        command = CHANGE_TYPES[change_type].__name__
-        COMMANDS[command](suspended, facts(f"EVT-{change_type}", date(2025, 9, 1)))
-        recorded[change_type] = suspended.event_types[f"EVT-{change_type}"]
-
-    assert recorded == {change_type: change_type for change_type in CHANGE_TYPES}
-    assert set(CHANGE_TYPES) == {
-        "rate_changed",
-        "scope_changed",
-        "exclusion_granted",
-        "exclusion_revoked",
-        "suspension_granted",
-        "suspension_extended",
-        "terminated",
-        "precedence_declared",
-        "legal_status_changed",
-        "record_corrected",
-    }
 
 
 # -- replay ---------------------------------------------------------------------------

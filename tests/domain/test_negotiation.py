@@ -1,7 +1,8 @@
 """The Negotiation aggregate and its fold: the effect of each step, and the steps refused.
 
-Each step is recorded through `record_step` (the public name of the event and its own
-fields); its effect is read back through `state_on(day)`, which folds the stream with
+Each step is recorded by its verb (`hold_round`, `collapse_talks`, ...), mostly through
+`record`, which names it by its public type as clients do (domain.negotiation_steps);
+its effect is read back through `state_on(day)`, which folds the stream with
 `fold_negotiation`. Every element of the state carries the `Step` behind it.
 """
 
@@ -21,7 +22,9 @@ from domain.errors import (
     UnknownEventReference,
 )
 from domain.events import Facts
-from domain.negotiation import STEP_TYPES, Negotiation, Status, Step, fold_negotiation
+from domain.negotiation import Negotiation
+from domain.negotiation_state import Status, Step, fold_negotiation
+from domain.negotiation_steps import NEGOTIATION_STEPS
 from domain.values import Provenance, Reliability, Source, end_of_day
 
 WHITE_HOUSE = Source(
@@ -54,13 +57,13 @@ def record(
     summary: str | None = None,
     **fields: Any,
 ) -> None:
-    """Record one step with a summary that defaults to its type."""
-    negotiation.record_step(
-        event_type,
+    """Record one step, named by its public type, with a summary that defaults to the type."""
+    step = NEGOTIATION_STEPS[event_type](
         facts(event_id, on, announced_on),
         summary=summary if summary is not None else event_type.replace("_", " "),
         **fields,
     )
+    step.apply_to(negotiation)
 
 
 def open_talks(
@@ -87,7 +90,12 @@ def talks() -> Negotiation:
 @pytest.fixture
 def in_rounds(talks: Negotiation) -> Negotiation:
     """Talks with a first round held in Geneva on 2025-05-10, saved."""
-    record(talks, "round_held", "ROUND-1", date(2025, 5, 10), location="Geneva", round_number=1)
+    talks.hold_round(
+        facts("ROUND-1", date(2025, 5, 10)),
+        summary="round held",
+        location="Geneva",
+        round_number=1,
+    )
     talks.collect_events()
     return talks
 
@@ -95,11 +103,9 @@ def in_rounds(talks: Negotiation) -> Negotiation:
 @pytest.fixture
 def in_truce(in_rounds: Negotiation) -> Negotiation:
     """Talks in a 90-day truce from the Geneva joint statement of 2025-05-12, saved."""
-    record(
-        in_rounds,
-        "joint_statement_issued",
-        "GENEVA-JS",
-        date(2025, 5, 12),
+    in_rounds.issue_joint_statement(
+        facts("GENEVA-JS", date(2025, 5, 12)),
+        summary="joint statement issued",
         truce_ends_on=date(2025, 8, 12),
     )
     in_rounds.collect_events()
@@ -397,7 +403,7 @@ def test_concessions_and_reports_are_steps_that_change_no_status(
     record(in_rounds, event_type, "NOTE", date(2025, 5, 11), **fields)
 
     event = last_event(in_rounds)
-    assert type(event) is STEP_TYPES[event_type]
+    assert type(event) is NEGOTIATION_STEPS[event_type].event
     state = in_rounds.state_on(date(2025, 5, 11))
     assert state.status is Status.ROUNDS
     assert state.status_set_by is not None
@@ -673,7 +679,7 @@ def test_talks_may_be_postponed_or_suspended(
     record(in_rounds, event_type, "PAUSE", date(2025, 8, 25))
 
     event = last_event(in_rounds)
-    assert type(event) is STEP_TYPES[event_type]
+    assert type(event) is NEGOTIATION_STEPS[event_type].event
     state = in_rounds.state_on(date(2025, 8, 25))
     assert state.status is status
     assert state.status_set_by is not None
@@ -730,7 +736,7 @@ def test_a_negotiation_can_end_in_four_ways(
     record(in_rounds, event_type, "THE-END", date(2025, 12, 1), **fields)
 
     event = last_event(in_rounds)
-    assert type(event) is STEP_TYPES[event_type]
+    assert type(event) is NEGOTIATION_STEPS[event_type].event
     state = in_rounds.state_on(date(2025, 12, 1))
     assert state.status is status
     assert state.status_set_by is not None
@@ -1212,39 +1218,7 @@ def test_a_step_of_an_ended_negotiation_can_still_be_corrected(in_rounds: Negoti
     assert in_rounds.state_on(date(2025, 6, 2)).status is Status.ROUNDS
 
 
-# -- the public step types ------------------------------------------------------------
-
-
-def test_every_public_step_type_names_its_event_class() -> None:
-    names = {name: cls.__name__ for name, cls in STEP_TYPES.items()}
-
-    assert names == {
-        "contact_made": "ContactMade",
-        "precondition_stated": "PreconditionStated",
-        "precondition_met": "PreconditionMet",
-        "talks_scheduled": "TalksScheduled",
-        "round_held": "RoundHeld",
-        "proposal_tabled": "ProposalTabled",
-        "concession_offered": "ConcessionOffered",
-        "development_reported": "DevelopmentReported",
-        "joint_statement_issued": "JointStatementIssued",
-        "framework_agreed": "FrameworkAgreed",
-        "deal_announced": "DealAnnounced",
-        "agreement_signed": "AgreementSigned",
-        "implementing_action_taken": "ImplementingActionTaken",
-        "truce_extended": "TruceExtended",
-        "breach_alleged": "BreachAlleged",
-        "threat_issued": "ThreatIssued",
-        "talks_postponed": "TalksPostponed",
-        "talks_resumed": "TalksResumed",
-        "talks_suspended": "TalksSuspended",
-        "talks_collapsed": "TalksCollapsed",
-        "terminated": "Terminated",
-        "superseded": "Superseded",
-        "invalidated": "Invalidated",
-        "record_corrected": "RecordCorrected",
-    }
-    assert "opened" not in STEP_TYPES
+# -- replay ---------------------------------------------------------------------------
 
 
 def test_replaying_the_events_rebuilds_the_same_state(in_truce: Negotiation) -> None:

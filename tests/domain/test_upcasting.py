@@ -21,9 +21,11 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
+from domain.commands import ImposeMeasure, MeasureTerms
 from domain.events import Facts
-from domain.ledger import Change, Ledger, MeasureTerms
+from domain.ledger import Ledger
 from domain.measure import TariffMeasure
+from domain.measure_changes import ChangeRate
 from domain.values import Provenance, Reliability, Source
 from tradeledger.settings import parse_database_url
 
@@ -51,19 +53,24 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
 
 def impose_reciprocal(ledger: Ledger) -> UUID:
     measure_id = uuid4()
-    ledger.impose_measure(
-        measure_id=measure_id,
-        key="us-cn-reciprocal",
-        facts=Facts(
-            "US-CN-RECIP-34", date(2025, 4, 9), datetime(2025, 4, 2, 20, 0, tzinfo=UTC), PROVENANCE
-        ),
-        terms=MeasureTerms(
-            imposer="US",
-            name="Reciprocal tariff on China (EO 14257)",
-            targets=("CN",),
-            layer="ieepa_reciprocal",
-            rate_pct=Decimal("34"),
-        ),
+    ledger.create_stream(
+        ImposeMeasure(
+            measure_id=measure_id,
+            key="us-cn-reciprocal",
+            facts=Facts(
+                "US-CN-RECIP-34",
+                date(2025, 4, 9),
+                datetime(2025, 4, 2, 20, 0, tzinfo=UTC),
+                PROVENANCE,
+            ),
+            terms=MeasureTerms(
+                imposer="US",
+                name="Reciprocal tariff on China (EO 14257)",
+                targets=("CN",),
+                layer="ieepa_reciprocal",
+                rate_pct=Decimal("34"),
+            ),
+        )
     )
     return measure_id
 
@@ -109,13 +116,13 @@ def test_the_upcaster_adds_an_empty_prefix_list_meaning_the_general_rate() -> No
 
 def test_a_hand_built_v1_state_is_a_v2_state_without_the_v2_additions(ledger: Ledger) -> None:
     measure_id = impose_reciprocal(ledger)
-    ledger.change_measure(
+    ledger.append_to_stream(
         measure_id,
         [
-            Change(
-                "rate_changed",
+            ChangeRate(
                 Facts("R", date(2025, 4, 9), datetime(2025, 4, 8, tzinfo=UTC), PROVENANCE),
-                {"rate_pct": Decimal("84"), "hs_prefixes": ()},
+                rate_pct=Decimal("84"),
+                hs_prefixes=(),
             )
         ],
     )
@@ -150,25 +157,25 @@ def test_a_measure_with_a_v1_rate_change_loads_and_takes_new_changes(ledger: Led
     measure_id = impose_reciprocal(ledger)
     ledger.recorder.insert_events([v1_rate_changed(ledger, measure_id, version=2)])
 
-    version = ledger.change_measure(
+    written = ledger.append_to_stream(
         measure_id,
         [
-            Change(
-                "rate_changed",
+            ChangeRate(
                 Facts(
                     "US-CN-RECIP-125",
                     date(2025, 4, 10),
                     datetime(2025, 4, 9, tzinfo=UTC),
                     PROVENANCE,
                 ),
-                {"rate_pct": Decimal("125"), "hs_prefixes": ("8517",)},
+                rate_pct=Decimal("125"),
+                hs_prefixes=("8517",),
             )
         ],
     )
 
     measure: object = ledger.repository.get(measure_id)
     assert isinstance(measure, TariffMeasure)
-    assert version == 3
+    assert written.version == 3
     assert measure.event_types == {
         "US-CN-RECIP-34": "imposed",
         "US-CN-RECIP-84": "rate_changed",
@@ -181,18 +188,18 @@ def test_a_measure_with_a_v1_rate_change_loads_and_takes_new_changes(ledger: Led
 
 def test_a_v2_rate_change_keeps_its_prefixes(ledger: Ledger) -> None:
     measure_id = impose_reciprocal(ledger)
-    ledger.change_measure(
+    ledger.append_to_stream(
         measure_id,
         [
-            Change(
-                "rate_changed",
+            ChangeRate(
                 Facts(
                     "US-301-SEMIS-50",
                     date(2025, 1, 1),
                     datetime(2024, 9, 13, tzinfo=UTC),
                     PROVENANCE,
                 ),
-                {"rate_pct": Decimal("50"), "hs_prefixes": ("8541", "8542")},
+                rate_pct=Decimal("50"),
+                hs_prefixes=("8541", "8542"),
             )
         ],
     )

@@ -11,8 +11,9 @@ import typing
 import pytest
 from pydantic import TypeAdapter
 
+from domain.commands import AppendChange
 from domain.events import LedgerEvent, type_name
-from domain.ledger import MEASURE, NEGOTIATION, AppendChange
+from domain.ledger import MEASURE, NEGOTIATION
 from domain.measure import TariffMeasure
 from domain.negotiation import Negotiation
 from eventschema import (

@@ -6,14 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from domain.ledger import MEASURE, AppendChange, ImposeMeasure, MeasureTerms, stream_id_for_key
-from domain.measure import CHANGE_TYPES
+from domain.commands import AppendChange, ImposeMeasure, MeasureTerms
+from domain.ledger import MEASURE, stream_id_for_key
+from domain.measure_changes import MEASURE_CHANGES, DeclarePrecedence
 from eventschema import DATASET_LINE, MeasureRateChanged, measure_event_types, to_batch_item
 from tests.eventschema.support import errors_of, imposed, rate_changed
 
 
 def test_measure_models_cover_exactly_the_measure_event_types() -> None:
-    assert measure_event_types() == {"imposed", *CHANGE_TYPES}
+    assert measure_event_types() == {"imposed", *MEASURE_CHANGES}
 
 
 def test_imposing_a_measure_normalises_codes_and_takes_the_key_of_its_stream() -> None:
@@ -78,7 +79,8 @@ def test_measures_named_in_precedence_are_stored_as_ids() -> None:
     item = to_batch_item(DATASET_LINE.validate_python(line))
 
     assert isinstance(item, AppendChange)
-    assert item.change.fields["displaces_measure_ids"] == (
+    assert isinstance(item.change, DeclarePrecedence)
+    assert item.change.displaces_measure_ids == (
         stream_id_for_key(MEASURE, "us-ca-fentanyl").hex,
         "6f1e5a4e000040008000000000000001",
     )

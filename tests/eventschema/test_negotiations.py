@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.ledger import NEGOTIATION, OpenNegotiation, stream_id_for_key
-from domain.negotiation import STEP_TYPES
+from domain.commands import OpenNegotiation
+from domain.ledger import NEGOTIATION, stream_id_for_key
+from domain.negotiation_steps import NEGOTIATION_STEPS
 from eventschema import DATASET_LINE, negotiation_event_types, to_batch_item
 from tests.eventschema.support import SOURCES
 
 
 def test_negotiation_models_cover_exactly_the_negotiation_event_types() -> None:
-    assert negotiation_event_types() == {"opened", *STEP_TYPES}
+    assert negotiation_event_types() == {"opened", *NEGOTIATION_STEPS}
 
 
 def test_opening_a_negotiation_gives_the_open_command() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.ledger import ImposeMeasure
+from domain.commands import ImposeMeasure
 from eventschema import DATASET_LINE, to_batch_item
 from tests.eventschema.support import imposed
 

@@ -41,9 +41,10 @@ import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
+from domain.commands import Change, ImposeMeasure, MeasureTerms, OpenNegotiation, change_type
 from domain.errors import DomainError, StreamNotFound
 from domain.events import Facts
-from domain.ledger import Change, MeasureTerms
+from domain.ledger import MEASURE
 from domain.values import Provenance, Reliability, Source
 from tests.projections.conftest import FOREIGN_IMPOSER, ORIGINS, Backend, World
 from tests.projections.spec import DutySpec, Recorded, spec_duty, spec_measure_rate
@@ -467,13 +468,15 @@ def play(world: World, scenario: Scenario) -> Played:
                 _impose(world, played, command, f"e{number}")
             elif isinstance(command, OpenTalks):
                 talks_id = uuid4()
-                world.ledger.open_negotiation(
-                    negotiation_id=talks_id,
-                    key=f"talks-{talks_id.hex}",
-                    facts=_facts(command.when, f"e{number}"),
-                    title="talks",
-                    parties=(world.importer, "CN"),
-                    summary="noise in the log",
+                world.ledger.create_stream(
+                    OpenNegotiation(
+                        negotiation_id=talks_id,
+                        key=f"talks-{talks_id.hex}",
+                        facts=_facts(command.when, f"e{number}"),
+                        title="talks",
+                        parties=(world.importer, "CN"),
+                        summary="noise in the log",
+                    )
                 )
             else:
                 _change(world, played, command, f"e{number}")
@@ -499,21 +502,21 @@ def _facts(when: When, event_id: str) -> Facts:
 
 def _impose(world: World, played: Played, command: Impose, event_id: str) -> None:
     measure = command.measure
-    world.ledger.impose_measure(
-        measure_id=played.measure_ids[measure],
-        key=played.keys[measure],
-        facts=_facts(command.when, event_id),
-        terms=MeasureTerms(
-            imposer=FOREIGN_IMPOSER if command.foreign else world.importer,
-            name=f"measure {measure}",
-            targets=command.targets,
-            excluded_targets=command.excluded_targets,
-            layer=command.layer,
-            rate_pct=command.rate_pct,
-            rate_by_prefix=dict(command.rate_by_prefix),
-            hs_prefixes=command.hs_prefixes,
-            excluded_hs_prefixes=command.excluded_hs_prefixes,
-        ),
+    terms = MeasureTerms(
+        imposer=FOREIGN_IMPOSER if command.foreign else world.importer,
+        name=f"measure {measure}",
+        targets=command.targets,
+        excluded_targets=command.excluded_targets,
+        layer=command.layer,
+        rate_pct=command.rate_pct,
+        rate_by_prefix=dict(command.rate_by_prefix),
+        hs_prefixes=command.hs_prefixes,
+        excluded_hs_prefixes=command.excluded_hs_prefixes,
+    )
+    world.ledger.create_stream(
+        ImposeMeasure(
+            played.measure_ids[measure], played.keys[measure], _facts(command.when, event_id), terms
+        )
     )
     played.accepted_events[measure] = [(event_id, "imposed")]
 
@@ -527,7 +530,7 @@ def _change(world: World, played: Played, command: Batch, event_id: str) -> None
     earlier = played.accepted_events.get(command.measure)
     if earlier is None:
         raise StreamNotFound(played.measure_ids[command.measure], "measure")
-    changes = []
+    changes: list[Change] = []
     starts: dict[str, date] = {}
     for index, step in enumerate(command.steps):
         fields = dict(step.fields)
@@ -553,8 +556,8 @@ def _change(world: World, played: Played, command: Batch, event_id: str) -> None
         step_id = f"{event_id}.{index}"
         if step.event_type == "suspension_granted":
             starts[step_id] = step.when.occurred_on
-        changes.append(Change(step.event_type, _facts(step.when, step_id), fields))
-    world.ledger.change_measure(played.measure_ids[command.measure], changes)
+        changes.append(change_type(MEASURE, step.event_type)(_facts(step.when, step_id), **fields))
+    world.ledger.append_to_stream(played.measure_ids[command.measure], changes)
     earlier.extend((c.facts.event_id, c.event_type) for c in changes)
     played.suspension_starts.update(starts)
 

@@ -18,15 +18,10 @@ from typing import Any
 
 import pytest
 
+from domain.commands import AppendChange, BatchItem, Change, ImposeMeasure, MeasureTerms
 from domain.events import Facts
-from domain.ledger import (
-    AppendChange,
-    BatchItem,
-    Change,
-    ImposeMeasure,
-    MeasureTerms,
-    stream_id_for_key,
-)
+from domain.ledger import stream_id_for_key
+from domain.measure_changes import ChangeRate, GrantExclusion, GrantSuspension
 from domain.values import Provenance, Reliability, Source
 from projections.tables import TABLES
 from tradeledger.bootstrap import Services, open_services
@@ -66,24 +61,18 @@ def _history(measures: int, changes: int) -> list[BatchItem]:
         for c in range(changes):
             day = start + timedelta(days=c + 1)
             if c % 3 == 0:
-                change = Change(
-                    "exclusion_granted",
-                    _facts(f"{key}-x{c}", day),
-                    {"hs_prefixes": (f"{85 + c % 5}",)},
+                change: Change = GrantExclusion(
+                    _facts(f"{key}-x{c}", day), hs_prefixes=(f"{85 + c % 5}",)
                 )
             elif c % 7 == 0:
-                change = Change(
-                    "suspension_granted",
-                    _facts(f"{key}-s{c}", day),
-                    {"points": Decimal(5), "ends_on": day + timedelta(days=30)},
+                change = GrantSuspension(
+                    _facts(f"{key}-s{c}", day), points=Decimal(5), ends_on=day + timedelta(days=30)
                 )
             else:
-                change = Change(
-                    "rate_changed",
-                    _facts(f"{key}-r{c}", day),
-                    {"rate_pct": Decimal(10 + c), "hs_prefixes": ()},
+                change = ChangeRate(
+                    _facts(f"{key}-r{c}", day), rate_pct=Decimal(10 + c), hs_prefixes=()
                 )
-            items.append(AppendChange("measure", measure_id, change))
+            items.append(AppendChange(measure_id, change))
     return items
 
 
@@ -234,11 +223,13 @@ def test_a_query_first_projects_what_another_process_committed(store: Store) -> 
         log_at = reader.ledger.recorder.max_notification_id() or 0
         assert reader.view.positions(reader.ledger.recorder) == (log_at, log_at)
 
-        writer.impose_measure(
-            measure_id=stream_id_for_key("measure", "late-arrival"),
-            key="late-arrival",
-            facts=_facts("LATE-1", date(2025, 6, 1)),
-            terms=MeasureTerms("US", "Late arrival", ("CN",), "late", rate_pct=Decimal(7)),
+        writer.create_stream(
+            ImposeMeasure(
+                measure_id=stream_id_for_key("measure", "late-arrival"),
+                key="late-arrival",
+                facts=_facts("LATE-1", date(2025, 6, 1)),
+                terms=MeasureTerms("US", "Late arrival", ("CN",), "late", rate_pct=Decimal(7)),
+            )
         )
         view_at, new_log_at = reader.view.positions(reader.ledger.recorder)
         assert (view_at, new_log_at) == (log_at, log_at + 1)
@@ -266,11 +257,13 @@ def test_the_projection_worker_wakes_on_the_stores_notification_not_its_poll(
         assert services.view.current_position() == total
         time.sleep(0.5)  # the worker is now waiting for a notification, or its 120 s poll
 
-        writer.impose_measure(
-            measure_id=stream_id_for_key("measure", "woken-by-notification"),
-            key="woken-by-notification",
-            facts=_facts("WOKEN-1", date(2025, 6, 1)),
-            terms=MeasureTerms("US", "Woken", ("CN",), "woken", rate_pct=Decimal(3)),
+        writer.create_stream(
+            ImposeMeasure(
+                measure_id=stream_id_for_key("measure", "woken-by-notification"),
+                key="woken-by-notification",
+                facts=_facts("WOKEN-1", date(2025, 6, 1)),
+                terms=MeasureTerms("US", "Woken", ("CN",), "woken", rate_pct=Decimal(3)),
+            )
         )
         written = time.monotonic()
         while services.view.current_position() <= total and time.monotonic() < written + 30:

@@ -12,17 +12,20 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
+from domain.commands import AppendChange
 from domain.errors import InvalidTransition, UnknownEventReference, VersionConflict
 from domain.idempotency import IdempotencyClaim
-from domain.ledger import MEASURE, AppendChange, Change, Ledger
+from domain.ledger import Ledger
 from domain.measure import TariffMeasure
+from domain.measure_changes import CorrectMeasureRecord, GrantSuspension
 from domain.negotiation import Negotiation
-from tests.application.conftest import BACKENDS, database_url
-from tests.application.test_ledger import (
+from tests.domain.conftest import BACKENDS, database_url
+from tests.domain.test_ledger import (
+    event_ids,
     facts,
     geneva_round,
     impose_reciprocal,
@@ -47,15 +50,11 @@ def two_ledgers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tupl
         first.close()
 
 
-def event_ids(ledger: Ledger, stream_id: UUID) -> list[str]:
-    return [str(getattr(e, "event_id", "")) for e in ledger.events.get(stream_id)]
-
-
-def correction(event_id: str, corrected_event_id: str) -> Change:
-    return Change(
-        "record_corrected",
+def correction(event_id: str, corrected_event_id: str) -> CorrectMeasureRecord:
+    return CorrectMeasureRecord(
         facts(event_id, date(2025, 4, 11)),
-        {"corrected_event_id": corrected_event_id, "reason": "entered in error"},
+        corrected_event_id=corrected_event_id,
+        reason="entered in error",
     )
 
 
@@ -66,7 +65,9 @@ def test_ledgers_taking_turns_on_one_stream_lose_nothing(
     measure_id = impose_reciprocal(first)
 
     versions = [
-        (first, second)[turn % 2].change_measure(measure_id, [rate_change(f"TURN-{turn}", "50")])
+        (first, second)[turn % 2]
+        .append_to_stream(measure_id, [rate_change(f"TURN-{turn}", "50")])
+        .version
         for turn in range(20)
     ]
 
@@ -81,11 +82,13 @@ def test_a_stale_cache_with_the_true_expected_version_succeeds(
 ) -> None:
     first, second = two_ledgers
     measure_id = impose_reciprocal(first)
-    second.change_measure(measure_id, [rate_change("BY-SECOND", "84")])
+    second.append_to_stream(measure_id, [rate_change("BY-SECOND", "84")])
 
-    version = first.change_measure(measure_id, [rate_change("BY-FIRST", "125")], expected_version=2)
+    written = first.append_to_stream(
+        measure_id, [rate_change("BY-FIRST", "125")], expected_version=2
+    )
 
-    assert version == 3
+    assert written.version == 3
     assert event_ids(second, measure_id)[1:] == ["BY-SECOND", "BY-FIRST"]
 
 
@@ -95,12 +98,12 @@ def test_a_stale_expected_version_is_refused_with_the_true_current_version(
 ) -> None:
     first, second = two_ledgers
     measure_id = impose_reciprocal(first)
-    second.change_measure(measure_id, [rate_change("BY-SECOND-1", "84")])
-    second.change_measure(measure_id, [rate_change("BY-SECOND-2", "104")])
+    second.append_to_stream(measure_id, [rate_change("BY-SECOND-1", "84")])
+    second.append_to_stream(measure_id, [rate_change("BY-SECOND-2", "104")])
     before = last_notification_id(first)
 
     with pytest.raises(VersionConflict) as raised:
-        first.change_measure(
+        first.append_to_stream(
             measure_id, [rate_change("BY-FIRST", "125")], expected_version=expected_version
         )
 
@@ -113,12 +116,12 @@ def test_a_change_refused_on_the_cached_state_is_decided_on_the_stored_one(
 ) -> None:
     first, second = two_ledgers
     measure_id = impose_reciprocal(first)
-    second.change_measure(measure_id, [rate_change("BY-SECOND", "84")])
+    second.append_to_stream(measure_id, [rate_change("BY-SECOND", "84")])
 
     # The first ledger's own state has no BY-SECOND to correct; the store has.
-    version = first.change_measure(measure_id, [correction("FIX", "BY-SECOND")])
+    written = first.append_to_stream(measure_id, [correction("FIX", "BY-SECOND")])
 
-    assert version == 3
+    assert written.version == 3
 
 
 def test_a_change_allowed_by_the_cached_state_is_refused_by_the_stored_one(
@@ -126,13 +129,11 @@ def test_a_change_allowed_by_the_cached_state_is_refused_by_the_stored_one(
 ) -> None:
     first, second = two_ledgers
     negotiation_id = open_us_china(first)
-    second.record_negotiation_steps(
-        negotiation_id, [step("talks_collapsed", "COLLAPSE", date(2025, 6, 1))]
-    )
+    second.append_to_stream(negotiation_id, [step("talks_collapsed", "COLLAPSE", date(2025, 6, 1))])
     before = last_notification_id(first)
 
     with pytest.raises(InvalidTransition) as raised:
-        first.record_negotiation_steps(negotiation_id, [geneva_round("ROUND-2", date(2025, 6, 15))])
+        first.append_to_stream(negotiation_id, [geneva_round("ROUND-2", date(2025, 6, 15))])
 
     assert raised.value.status == "collapsed"
     assert last_notification_id(first) == before
@@ -145,9 +146,9 @@ def test_a_change_the_store_refuses_is_refused_even_on_a_fresh_start(
     measure_id = impose_reciprocal(first)
 
     with pytest.raises(UnknownEventReference):
-        first.change_measure(measure_id, [correction("FIX", "NO-SUCH-EVENT")])
+        first.append_to_stream(measure_id, [correction("FIX", "NO-SUCH-EVENT")])
 
-    assert first.stream_info(measure_id).version == 1
+    assert event_ids(first, measure_id) == ["US-CN-RECIP-34"]
 
 
 def test_a_failed_write_leaves_nothing_of_itself_in_the_cache(
@@ -157,12 +158,12 @@ def test_a_failed_write_leaves_nothing_of_itself_in_the_cache(
     measure_id = impose_reciprocal(first)
 
     with pytest.raises(UnknownEventReference):
-        first.change_measure(
+        first.append_to_stream(
             measure_id, [rate_change("GOOD", "84"), correction("FIX", "NO-SUCH-EVENT")]
         )
-    version = first.change_measure(measure_id, [rate_change("GOOD", "84")])
+    written = first.append_to_stream(measure_id, [rate_change("GOOD", "84")])
 
-    assert version == 2
+    assert written.version == 2
     assert event_ids(first, measure_id)[1:] == ["GOOD"]
 
 
@@ -171,15 +172,11 @@ def test_an_idempotent_append_on_a_stale_cache_reports_the_stored_positions(
 ) -> None:
     first, second = two_ledgers
     measure_id = impose_reciprocal(first)
-    second.change_measure(measure_id, [rate_change("BY-SECOND", "84")])
+    second.append_to_stream(measure_id, [rate_change("BY-SECOND", "84")])
     claim = IdempotencyClaim("key-1", "digest-1")
 
-    written = first.append_to_stream(
-        MEASURE, measure_id, [rate_change("BY-FIRST", "125")], claim=claim
-    )
-    replayed = second.append_to_stream(
-        MEASURE, measure_id, [rate_change("BY-FIRST", "125")], claim=claim
-    )
+    written = first.append_to_stream(measure_id, [rate_change("BY-FIRST", "125")], claim=claim)
+    replayed = second.append_to_stream(measure_id, [rate_change("BY-FIRST", "125")], claim=claim)
 
     (event,) = written.events
     (stored,) = [
@@ -197,11 +194,11 @@ def test_batches_on_a_stale_cache_land_and_report_the_stored_versions(
 ) -> None:
     first, second = two_ledgers
     measure_id = impose_reciprocal(first)
-    batch = [AppendChange(MEASURE, measure_id, rate_change("BATCH-1", "84"))]
+    batch = [AppendChange(measure_id, rate_change("BATCH-1", "84"))]
     first.append_batch(batch)
-    second.change_measure(measure_id, [rate_change("BY-SECOND", "104")])
+    second.append_to_stream(measure_id, [rate_change("BY-SECOND", "104")])
 
-    added = first.append_batch([AppendChange(MEASURE, measure_id, rate_change("BATCH-2", "125"))])
+    added = first.append_batch([AppendChange(measure_id, rate_change("BATCH-2", "125"))])
     again = first.append_batch(batch)
 
     assert (added.added, added.versions) == (1, {measure_id: 4})
@@ -214,20 +211,18 @@ def test_the_cached_state_is_the_state_a_load_rebuilds(
 ) -> None:
     first, second = two_ledgers
     measure_id = impose_reciprocal(first)
-    first.change_measure(
+    first.append_to_stream(
         measure_id,
         [
             rate_change("RATE", "84"),
-            Change(
-                "suspension_granted",
-                facts("PAUSE", date(2025, 4, 12)),
-                {"points": None, "ends_on": date(2025, 7, 9)},
+            GrantSuspension(
+                facts("PAUSE", date(2025, 4, 12)), points=None, ends_on=date(2025, 7, 9)
             ),
             correction("FIX", "RATE"),
         ],
     )
     negotiation_id = open_us_china(first)
-    first.record_negotiation_steps(negotiation_id, [geneva_round()])
+    first.append_to_stream(negotiation_id, [geneva_round()])
 
     for stream_id, cls in ((measure_id, TariffMeasure), (negotiation_id, Negotiation)):
         kept = first.streams.take(stream_id)
@@ -252,9 +247,9 @@ def test_a_ledger_that_keeps_no_streams_still_writes(tmp_path: Path) -> None:
     ledger = Ledger({**env, "STREAM_CACHE_MAXSIZE": "0"})
     try:
         measure_id = impose_reciprocal(ledger, uuid4())
-        version = ledger.change_measure(measure_id, [rate_change("RATE", "84")])
+        written = ledger.append_to_stream(measure_id, [rate_change("RATE", "84")])
     finally:
         ledger.close()
 
-    assert version == 2
+    assert written.version == 2
     assert len(ledger.streams) == 0

@@ -1,7 +1,8 @@
-"""The Ledger application: its use cases, on every backend (the `ledger` fixture).
+"""The Ledger application: its commands, on every backend (the `ledger` fixture).
 
 The store is real on every run (in-memory, SQLite file, PostgreSQL database); whether
-something was written is checked through the recorder's own notification log.
+something was written is checked through the recorder's own notification log, and what
+a stream holds by reading its events back.
 """
 
 from __future__ import annotations
@@ -16,30 +17,39 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.commands import (
+    Change,
+    ImposeMeasure,
+    MeasureTerms,
+    OpenNegotiation,
+    RecordedEvent,
+    Written,
+    change_type,
+)
 from domain.errors import (
     DomainError,
     DuplicateEventId,
     InvalidMeasureChange,
     InvalidTransition,
+    InvalidValue,
     StreamAlreadyExists,
     StreamNotFound,
     UnknownEventReference,
-    UnknownEventType,
     VersionConflict,
     WrongStreamKind,
 )
 from domain.events import Facts
-from domain.ledger import (
-    MEASURE,
-    NEGOTIATION,
-    Change,
-    Ledger,
-    MeasureTerms,
-    StreamInfo,
-    stream_id_for_key,
-)
+from domain.ledger import MEASURE, NEGOTIATION, Ledger, stream_id_for_key
 from domain.measure import TariffMeasure
-from domain.negotiation import Negotiation, Status
+from domain.measure_changes import (
+    ChangeRate,
+    ExtendSuspension,
+    GrantExclusion,
+    GrantSuspension,
+)
+from domain.negotiation import Negotiation
+from domain.negotiation_state import Status
+from domain.negotiation_steps import HoldRound
 from domain.values import Provenance, Reliability, Source
 
 FEDERAL_REGISTER = Source(
@@ -68,20 +78,17 @@ def facts(event_id: str, effective_on: date, announced_on: date | None = None) -
     )
 
 
-def impose_reciprocal(ledger: Ledger, measure_id: UUID | None = None) -> UUID:
-    measure_id = measure_id or uuid4()
-    ledger.impose_measure(
+def imposing_reciprocal(measure_id: UUID) -> ImposeMeasure:
+    return ImposeMeasure(
         measure_id=measure_id,
         key="us-cn-reciprocal",
         facts=facts("US-CN-RECIP-34", date(2025, 4, 9), announced_on=date(2025, 4, 2)),
         terms=RECIPROCAL,
     )
-    return measure_id
 
 
-def open_us_china(ledger: Ledger, negotiation_id: UUID | None = None) -> UUID:
-    negotiation_id = negotiation_id or uuid4()
-    ledger.open_negotiation(
+def opening_us_china(negotiation_id: UUID) -> OpenNegotiation:
+    return OpenNegotiation(
         negotiation_id=negotiation_id,
         key="us-cn-2025",
         facts=facts("US-CN-OPEN", date(2025, 4, 24)),
@@ -89,28 +96,38 @@ def open_us_china(ledger: Ledger, negotiation_id: UUID | None = None) -> UUID:
         parties=("US", "CN"),
         summary="Talks after the April 2025 escalation",
     )
-    return negotiation_id
 
 
-def rate_change(event_id: str, rate_pct: str, on: date = date(2025, 4, 10)) -> Change:
-    return Change(
-        "rate_changed", facts(event_id, on), {"rate_pct": Decimal(rate_pct), "hs_prefixes": ()}
-    )
+def impose_reciprocal(ledger: Ledger, measure_id: UUID | None = None) -> UUID:
+    return ledger.create_stream(imposing_reciprocal(measure_id or uuid4())).stream_id
+
+
+def open_us_china(ledger: Ledger, negotiation_id: UUID | None = None) -> UUID:
+    return ledger.create_stream(opening_us_china(negotiation_id or uuid4())).stream_id
+
+
+def rate_change(event_id: str, rate_pct: str, on: date = date(2025, 4, 10)) -> ChangeRate:
+    return ChangeRate(facts(event_id, on), rate_pct=Decimal(rate_pct), hs_prefixes=())
 
 
 def step(event_type: str, event_id: str, on: date, **fields: Any) -> Change:
-    return Change(
-        event_type, facts(event_id, on), {"summary": event_type.replace("_", " "), **fields}
-    )
+    """A negotiation step named by its public type, its summary by default the type."""
+    fields.setdefault("summary", event_type.replace("_", " "))
+    return change_type(NEGOTIATION, event_type)(facts(event_id, on), **fields)
 
 
-def geneva_round(event_id: str = "GENEVA-ROUND", on: date = date(2025, 5, 10)) -> Change:
-    return step("round_held", event_id, on, location="Geneva", round_number=1)
+def geneva_round(event_id: str = "GENEVA-ROUND", on: date = date(2025, 5, 10)) -> HoldRound:
+    return HoldRound(facts(event_id, on), summary="round held", location="Geneva", round_number=1)
 
 
 def last_notification_id(ledger: Ledger) -> int:
     """The id of the last thing the store recorded, 0 when it is empty."""
     return ledger.recorder.max_notification_id() or 0
+
+
+def event_ids(ledger: Ledger, stream_id: UUID) -> list[str]:
+    """The ids of the events the store holds for a stream, in order (none: no stream)."""
+    return [str(getattr(e, "event_id", "")) for e in ledger.events.get(stream_id)]
 
 
 # -- create, append, read back --------------------------------------------------------
@@ -119,30 +136,24 @@ def last_notification_id(ledger: Ledger) -> int:
 def test_a_measure_is_imposed_changed_and_read_back(ledger: Ledger) -> None:
     measure_id = uuid4()
 
-    created = ledger.impose_measure(
-        measure_id=measure_id,
-        key="us-cn-reciprocal",
-        facts=facts("US-CN-RECIP-34", date(2025, 4, 9), announced_on=date(2025, 4, 2)),
-        terms=RECIPROCAL,
-    )
-    changed = ledger.change_measure(
+    created = ledger.create_stream(imposing_reciprocal(measure_id))
+    changed = ledger.append_to_stream(
         measure_id,
         [
             rate_change("US-CN-RECIP-125", "125", date(2025, 4, 10)),
-            Change(
-                "exclusion_granted",
+            GrantExclusion(
                 facts("US-CN-ELECTRONICS", date(2025, 4, 5), announced_on=date(2025, 4, 11)),
-                {"hs_prefixes": ("851713", "847130")},
+                hs_prefixes=("851713", "847130"),
             ),
-            Change(
-                "suspension_granted",
+            GrantSuspension(
                 facts("US-CN-GENEVA-SUSP", date(2025, 5, 14), announced_on=date(2025, 5, 12)),
-                {"points": Decimal("24"), "ends_on": date(2025, 8, 12)},
+                points=Decimal("24"),
+                ends_on=date(2025, 8, 12),
             ),
         ],
     )
 
-    assert (created, changed) == (1, 4)
+    assert (created.version, changed.version) == (1, 4)
     measure: object = ledger.repository.get(measure_id)
     assert isinstance(measure, TariffMeasure)
     assert measure.version == 4
@@ -163,14 +174,13 @@ def test_a_measure_is_imposed_changed_and_read_back(ledger: Ledger) -> None:
 
 def test_the_events_of_a_measure_read_back_with_their_values(ledger: Ledger) -> None:
     measure_id = impose_reciprocal(ledger)
-    ledger.change_measure(
+    ledger.append_to_stream(
         measure_id,
         [
             rate_change("US-CN-RECIP-125", "125.5"),
-            Change(
-                "exclusion_granted",
+            GrantExclusion(
                 facts("US-CN-ELECTRONICS", date(2025, 4, 5), announced_on=date(2025, 4, 11)),
-                {"hs_prefixes": ("851713",)},
+                hs_prefixes=("851713",),
             ),
         ],
     )
@@ -195,15 +205,8 @@ def test_the_events_of_a_measure_read_back_with_their_values(ledger: Ledger) -> 
 def test_a_negotiation_is_opened_stepped_and_read_back(ledger: Ledger) -> None:
     negotiation_id = uuid4()
 
-    created = ledger.open_negotiation(
-        negotiation_id=negotiation_id,
-        key="us-cn-2025",
-        facts=facts("US-CN-OPEN", date(2025, 4, 24)),
-        title="US-China economic and trade talks",
-        parties=("US", "CN"),
-        summary="Talks after the April 2025 escalation",
-    )
-    stepped = ledger.record_negotiation_steps(
+    created = ledger.create_stream(opening_us_china(negotiation_id))
+    stepped = ledger.append_to_stream(
         negotiation_id,
         [
             step("precondition_stated", "CN-PRE", date(2025, 4, 28), by_party="CN"),
@@ -225,7 +228,7 @@ def test_a_negotiation_is_opened_stepped_and_read_back(ledger: Ledger) -> None:
         ],
     )
 
-    assert (created, stepped) == (1, 5)
+    assert (created.version, stepped.version) == (1, 5)
     assert ledger.negotiation_state(negotiation_id, date(2025, 5, 1)).status is Status.PRECONDITIONS
     in_truce = ledger.negotiation_state(negotiation_id, date(2025, 5, 15))
     assert in_truce.status is Status.TRUCE
@@ -244,38 +247,34 @@ def test_a_negotiation_is_opened_stepped_and_read_back(ledger: Ledger) -> None:
 
 def test_a_step_is_checked_against_the_stored_history(ledger: Ledger) -> None:
     negotiation_id = open_us_china(ledger)
-    ledger.record_negotiation_steps(
-        negotiation_id, [step("talks_collapsed", "COLLAPSE", date(2025, 6, 1))]
-    )
+    ledger.append_to_stream(negotiation_id, [step("talks_collapsed", "COLLAPSE", date(2025, 6, 1))])
 
     with pytest.raises(InvalidTransition) as raised:
-        ledger.record_negotiation_steps(
-            negotiation_id, [geneva_round("ROUND-2", date(2025, 6, 15))]
-        )
+        ledger.append_to_stream(negotiation_id, [geneva_round("ROUND-2", date(2025, 6, 15))])
 
     assert raised.value.status == "collapsed"
-    assert ledger.stream_info(negotiation_id).version == 2
+    assert event_ids(ledger, negotiation_id) == ["US-CN-OPEN", "COLLAPSE"]
 
 
 def test_a_reopened_ledger_finds_what_was_recorded(durable_ledger: Ledger) -> None:
     ledger = durable_ledger
     measure_id = impose_reciprocal(ledger)
-    ledger.change_measure(measure_id, [rate_change("US-CN-RECIP-125", "125")])
+    ledger.append_to_stream(measure_id, [rate_change("US-CN-RECIP-125", "125")])
     negotiation_id = open_us_china(ledger)
 
     reopened = Ledger(ledger.env)
     try:
-        measure_info = reopened.stream_info(measure_id)
-        negotiation_info = reopened.stream_info(negotiation_id)
+        measure: object = reopened.repository.get(measure_id)
+        negotiation: object = reopened.repository.get(negotiation_id)
     finally:
         reopened.close()
 
-    assert measure_info == StreamInfo(
-        measure_id, MEASURE, "us-cn-reciprocal", 2, ("US-CN-RECIP-34", "US-CN-RECIP-125")
-    )
-    assert negotiation_info == StreamInfo(
-        negotiation_id, NEGOTIATION, "us-cn-2025", 1, ("US-CN-OPEN",)
-    )
+    assert isinstance(measure, TariffMeasure)
+    assert (measure.key, measure.version) == ("us-cn-reciprocal", 2)
+    assert list(measure.event_types) == ["US-CN-RECIP-34", "US-CN-RECIP-125"]
+    assert isinstance(negotiation, Negotiation)
+    assert (negotiation.key, negotiation.version) == ("us-cn-2025", 1)
+    assert list(negotiation.event_types) == ["US-CN-OPEN"]
 
 
 # -- optimistic concurrency -----------------------------------------------------------
@@ -284,11 +283,11 @@ def test_a_reopened_ledger_finds_what_was_recorded(durable_ledger: Ledger) -> No
 def test_an_append_at_the_expected_version_succeeds(ledger: Ledger) -> None:
     measure_id = impose_reciprocal(ledger)
 
-    version = ledger.change_measure(
+    written = ledger.append_to_stream(
         measure_id, [rate_change("US-CN-RECIP-84", "84")], expected_version=1
     )
 
-    assert version == 2
+    assert written.version == 2
 
 
 @pytest.mark.parametrize("expected_version", [1, 3])
@@ -296,11 +295,11 @@ def test_an_append_expecting_another_version_is_refused_with_the_current_one(
     ledger: Ledger, expected_version: int
 ) -> None:
     measure_id = impose_reciprocal(ledger)
-    ledger.change_measure(measure_id, [rate_change("US-CN-RECIP-84", "84")])
+    ledger.append_to_stream(measure_id, [rate_change("US-CN-RECIP-84", "84")])
     before = last_notification_id(ledger)
 
     with pytest.raises(VersionConflict) as raised:
-        ledger.change_measure(
+        ledger.append_to_stream(
             measure_id, [rate_change("US-CN-RECIP-125", "125")], expected_version=expected_version
         )
 
@@ -309,16 +308,16 @@ def test_an_append_expecting_another_version_is_refused_with_the_current_one(
     assert raised.value.current_version == 2
     assert raised.value.rule == "version_conflict"
     assert last_notification_id(ledger) == before
-    assert ledger.stream_info(measure_id).version == 2
+    assert event_ids(ledger, measure_id) == ["US-CN-RECIP-34", "US-CN-RECIP-84"]
 
 
 def test_a_negotiation_step_expecting_an_older_version_is_refused(ledger: Ledger) -> None:
     negotiation_id = open_us_china(ledger)
-    ledger.record_negotiation_steps(negotiation_id, [geneva_round()], expected_version=1)
+    ledger.append_to_stream(negotiation_id, [geneva_round()], expected_version=1)
     before = last_notification_id(ledger)
 
     with pytest.raises(VersionConflict) as raised:
-        ledger.record_negotiation_steps(
+        ledger.append_to_stream(
             negotiation_id,
             [step("joint_statement_issued", "JS", date(2025, 5, 12), truce_ends_on=None)],
             expected_version=1,
@@ -348,7 +347,7 @@ def test_concurrent_appends_without_an_expected_version_lose_nothing(ledger: Led
 
     def append_25(thread: int) -> None:
         for i in range(25):
-            ledger.change_measure(
+            ledger.append_to_stream(
                 measure_id, [rate_change(f"T{thread}-{i:02}", str(thread * 100 + i))]
             )
 
@@ -356,7 +355,6 @@ def test_concurrent_appends_without_an_expected_version_lose_nothing(ledger: Led
 
     events = list(ledger.events.get(measure_id))
     ids = [getattr(e, "event_id", None) for e in events[1:]]
-    assert ledger.stream_info(measure_id).version == 1 + 100
     assert [e.originator_version for e in events] == list(range(1, 102))
     assert sorted(ids, key=str) == sorted(f"T{t}-{i:02}" for t in range(4) for i in range(25))
     for thread in range(4):
@@ -371,7 +369,7 @@ def test_concurrent_batches_are_never_interleaved(ledger: Ledger) -> None:
 
     def append_5_batches_of_5(thread: int) -> None:
         for batch in range(5):
-            ledger.change_measure(
+            ledger.append_to_stream(
                 measure_id,
                 [rate_change(f"T{thread}-B{batch}-{i}", str(i)) for i in range(5)],
             )
@@ -381,7 +379,7 @@ def test_concurrent_batches_are_never_interleaved(ledger: Ledger) -> None:
     events = list(ledger.events.get(measure_id))[1:]
     ids = [str(getattr(e, "event_id", "")) for e in events]
     batches = [ids[n : n + 5] for n in range(0, len(ids), 5)]
-    assert ledger.stream_info(measure_id).version == 1 + 100
+    assert [e.originator_version for e in events] == list(range(2, 102))
     assert len(set(ids)) == 100
     for batch in batches:
         label = batch[0].rsplit("-", 1)[0]
@@ -421,32 +419,29 @@ def test_a_negotiation_cannot_take_the_id_of_a_measure(ledger: Ledger) -> None:
         open_us_china(ledger, measure_id)
 
     assert last_notification_id(ledger) == before
-    assert ledger.stream_info(measure_id).kind == MEASURE
+    assert isinstance(ledger.repository.get(measure_id), TariffMeasure)
 
 
 def test_a_measure_that_breaks_a_rule_is_not_created(ledger: Ledger) -> None:
     measure_id = uuid4()
+    no_rate = MeasureTerms(imposer="US", name="No rate", targets=("CN",), layer="ieepa")
     before = last_notification_id(ledger)
 
     with pytest.raises(InvalidMeasureChange):
-        ledger.impose_measure(
-            measure_id=measure_id,
-            key="nothing",
-            facts=facts("X", date(2025, 4, 9)),
-            terms=MeasureTerms(imposer="US", name="No rate", targets=("CN",), layer="ieepa"),
+        ledger.create_stream(
+            ImposeMeasure(measure_id, "nothing", facts("X", date(2025, 4, 9)), no_rate)
         )
 
     assert last_notification_id(ledger) == before
-    assert not ledger.stream_exists(measure_id)
+    assert event_ids(ledger, measure_id) == []
 
 
 STREAM_OPERATIONS: dict[str, Callable[[Ledger, UUID], object]] = {
-    "change_measure": lambda ledger, sid: ledger.change_measure(sid, [rate_change("R", "1")]),
-    "record_negotiation_steps": lambda ledger, sid: ledger.record_negotiation_steps(
-        sid, [geneva_round()]
+    "append to a measure": lambda ledger, sid: ledger.append_to_stream(
+        sid, [rate_change("R", "1")]
     ),
+    "append to a negotiation": lambda ledger, sid: ledger.append_to_stream(sid, [geneva_round()]),
     "negotiation_state": lambda ledger, sid: ledger.negotiation_state(sid, date(2025, 5, 1)),
-    "stream_info": lambda ledger, sid: ledger.stream_info(sid),
 }
 
 
@@ -462,14 +457,14 @@ def test_an_unknown_stream_is_not_found(ledger: Ledger, operation: str) -> None:
     assert raised.value.stream_id == unknown
     assert raised.value.rule == "stream_not_found"
     assert last_notification_id(ledger) == before
-    assert not ledger.stream_exists(unknown)
+    assert event_ids(ledger, unknown) == []
 
 
 def test_a_missing_measure_is_reported_as_a_measure(ledger: Ledger) -> None:
     unknown = uuid4()
 
     with pytest.raises(StreamNotFound) as raised:
-        ledger.change_measure(unknown, [rate_change("R", "1")])
+        ledger.append_to_stream(unknown, [rate_change("R", "1")])
 
     assert raised.value.kind == MEASURE
     assert str(unknown) in raised.value.message
@@ -478,8 +473,8 @@ def test_a_missing_measure_is_reported_as_a_measure(ledger: Ledger) -> None:
 @pytest.mark.parametrize(
     ("operation", "expected"),
     [
-        ("change_measure", MEASURE),
-        ("record_negotiation_steps", NEGOTIATION),
+        ("append to a measure", MEASURE),
+        ("append to a negotiation", NEGOTIATION),
         ("negotiation_state", NEGOTIATION),
     ],
 )
@@ -495,57 +490,41 @@ def test_a_stream_of_the_other_kind_is_refused(
     assert raised.value.stream_id == other_kind
     assert raised.value.expected == expected
     assert last_notification_id(ledger) == before
-    assert ledger.stream_info(other_kind).version == 1
+    assert len(event_ids(ledger, other_kind)) == 1
 
 
-# -- event types and atomic batches ---------------------------------------------------
+# -- atomic appends -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("event_type", ["imposed", "round_held", "rate_increased", ""])
-def test_an_unknown_measure_event_type_is_refused_and_nothing_written(
-    ledger: Ledger, event_type: str
-) -> None:
+def test_an_append_needs_a_change(ledger: Ledger) -> None:
+    measure_id = impose_reciprocal(ledger)
+
+    with pytest.raises(InvalidValue):
+        ledger.append_to_stream(measure_id, [])
+
+
+def test_the_changes_of_one_append_are_to_one_kind_of_stream(ledger: Ledger) -> None:
     measure_id = impose_reciprocal(ledger)
     before = last_notification_id(ledger)
 
-    with pytest.raises(UnknownEventType) as raised:
-        ledger.change_measure(measure_id, [Change(event_type, facts("X", date(2025, 5, 1)))])
+    with pytest.raises(ValueError, match="to a measure, or to a negotiation"):
+        ledger.append_to_stream(measure_id, [rate_change("R", "1"), geneva_round()])
 
-    assert raised.value.event_type == event_type
     assert last_notification_id(ledger) == before
-    assert ledger.stream_info(measure_id).version == 1
-
-
-@pytest.mark.parametrize("event_type", ["opened", "rate_changed", "talks_started"])
-def test_an_unknown_negotiation_step_type_is_refused_and_nothing_written(
-    ledger: Ledger, event_type: str
-) -> None:
-    negotiation_id = open_us_china(ledger)
-    before = last_notification_id(ledger)
-
-    with pytest.raises(UnknownEventType) as raised:
-        ledger.record_negotiation_steps(
-            negotiation_id, [geneva_round(), step(event_type, "X", date(2025, 5, 11))]
-        )
-
-    assert raised.value.event_type == event_type
-    assert last_notification_id(ledger) == before
-    assert ledger.stream_info(negotiation_id).version == 1
 
 
 BAD_SECOND_CHANGES: dict[str, tuple[Change, type[DomainError]]] = {
-    "unknown type": (Change("rate_increased", facts("BAD", date(2025, 4, 11))), UnknownEventType),
     "duplicate id": (rate_change("US-CN-RECIP-84", "125"), DuplicateEventId),
     "id of the stream": (rate_change("US-CN-RECIP-34", "125"), DuplicateEventId),
     "rule broken": (
-        Change("exclusion_granted", facts("BAD", date(2025, 4, 11)), {"hs_prefixes": ()}),
+        GrantExclusion(facts("BAD", date(2025, 4, 11)), hs_prefixes=()),
         InvalidMeasureChange,
     ),
     "unknown reference": (
-        Change(
-            "suspension_extended",
+        ExtendSuspension(
             facts("BAD", date(2025, 8, 11)),
-            {"suspension_event_id": "NO-SUCH-SUSPENSION", "ends_on": date(2025, 11, 10)},
+            suspension_event_id="NO-SUCH-SUSPENSION",
+            ends_on=date(2025, 11, 10),
         ),
         UnknownEventReference,
     ),
@@ -559,12 +538,10 @@ def test_a_batch_with_a_bad_second_change_writes_nothing(ledger: Ledger, bad: st
     before = last_notification_id(ledger)
 
     with pytest.raises(error):
-        ledger.change_measure(measure_id, [rate_change("US-CN-RECIP-84", "84"), second])
+        ledger.append_to_stream(measure_id, [rate_change("US-CN-RECIP-84", "84"), second])
 
     assert last_notification_id(ledger) == before
-    assert ledger.stream_info(measure_id) == StreamInfo(
-        measure_id, MEASURE, "us-cn-reciprocal", 1, ("US-CN-RECIP-34",)
-    )
+    assert event_ids(ledger, measure_id) == ["US-CN-RECIP-34"]
 
 
 def test_a_negotiation_batch_with_an_impossible_second_step_writes_nothing(ledger: Ledger) -> None:
@@ -572,7 +549,7 @@ def test_a_negotiation_batch_with_an_impossible_second_step_writes_nothing(ledge
     before = last_notification_id(ledger)
 
     with pytest.raises(InvalidTransition):
-        ledger.record_negotiation_steps(
+        ledger.append_to_stream(
             negotiation_id,
             [
                 step("talks_collapsed", "COLLAPSE", date(2025, 6, 1)),
@@ -581,72 +558,80 @@ def test_a_negotiation_batch_with_an_impossible_second_step_writes_nothing(ledge
         )
 
     assert last_notification_id(ledger) == before
-    assert ledger.stream_info(negotiation_id).event_ids == ("US-CN-OPEN",)
+    assert event_ids(ledger, negotiation_id) == ["US-CN-OPEN"]
 
 
 def test_each_change_of_a_batch_sees_the_changes_before_it(ledger: Ledger) -> None:
     measure_id = impose_reciprocal(ledger)
     before = last_notification_id(ledger)
 
-    version = ledger.change_measure(
+    written = ledger.append_to_stream(
         measure_id,
         [
-            Change(
-                "suspension_granted",
-                facts("SUSP", date(2025, 5, 14)),
-                {"points": Decimal("24"), "ends_on": date(2025, 8, 12)},
+            GrantSuspension(
+                facts("SUSP", date(2025, 5, 14)), points=Decimal("24"), ends_on=date(2025, 8, 12)
             ),
-            Change(
-                "suspension_extended",
+            ExtendSuspension(
                 facts("EXT", date(2025, 8, 11)),
-                {"suspension_event_id": "SUSP", "ends_on": date(2025, 11, 10)},
+                suspension_event_id="SUSP",
+                ends_on=date(2025, 11, 10),
             ),
         ],
     )
 
-    assert version == 3
+    assert written.version == 3
     assert last_notification_id(ledger) == before + 2
 
 
-# -- stream info ----------------------------------------------------------------------
+# -- what a write reports -------------------------------------------------------------
 
 
-def test_stream_info_describes_a_measure(ledger: Ledger) -> None:
-    measure_id = impose_reciprocal(ledger)
-    ledger.change_measure(
-        measure_id, [rate_change("US-CN-RECIP-84", "84"), rate_change("US-CN-RECIP-125", "125")]
-    )
-
-    info = ledger.stream_info(measure_id)
-
-    assert info == StreamInfo(
-        stream_id=measure_id,
-        kind=MEASURE,
-        key="us-cn-reciprocal",
-        version=3,
-        event_ids=("US-CN-RECIP-34", "US-CN-RECIP-84", "US-CN-RECIP-125"),
-    )
-
-
-def test_stream_info_describes_a_negotiation(ledger: Ledger) -> None:
-    negotiation_id = open_us_china(ledger)
-    ledger.record_negotiation_steps(negotiation_id, [geneva_round()])
-
-    info = ledger.stream_info(negotiation_id)
-
-    assert info == StreamInfo(
-        negotiation_id, NEGOTIATION, "us-cn-2025", 2, ("US-CN-OPEN", "GENEVA-ROUND")
-    )
-
-
-def test_a_stream_exists_once_created(ledger: Ledger) -> None:
+def test_creating_a_stream_reports_its_kind_key_version_and_event(ledger: Ledger) -> None:
     measure_id = uuid4()
-    existed_before = ledger.stream_exists(measure_id)
+    before = last_notification_id(ledger)
 
-    impose_reciprocal(ledger, measure_id)
+    written = ledger.create_stream(imposing_reciprocal(measure_id))
 
-    assert existed_before is False
-    assert ledger.stream_exists(measure_id) is True
+    assert written == Written(
+        kind=MEASURE,
+        stream_id=measure_id,
+        key="us-cn-reciprocal",
+        version=1,
+        created=True,
+        events=(RecordedEvent("US-CN-RECIP-34", 1, before + 1),),
+    )
+
+
+def test_appending_reports_each_new_event_with_its_version_and_log_position(
+    ledger: Ledger,
+) -> None:
+    negotiation_id = open_us_china(ledger)
+    ledger.append_to_stream(
+        negotiation_id,
+        [step("talks_scheduled", "SCHEDULED", date(2025, 5, 1), talks_on=None, location="Geneva")],
+    )
+    impose_reciprocal(ledger)
+    before = last_notification_id(ledger)
+
+    written = ledger.append_to_stream(
+        negotiation_id,
+        [
+            geneva_round(),
+            step("joint_statement_issued", "JS", date(2025, 5, 12), truce_ends_on=None),
+        ],
+    )
+
+    assert (written.kind, written.key, written.version, written.created) == (
+        NEGOTIATION,
+        "us-cn-2025",
+        4,
+        False,
+    )
+    assert written.events == (
+        RecordedEvent("GENEVA-ROUND", 3, before + 1),
+        RecordedEvent("JS", 4, before + 2),
+    )
+    assert not written.replayed
 
 
 def test_a_key_names_one_stream_of_each_kind() -> None:
@@ -665,16 +650,17 @@ def test_a_stream_created_under_its_key_id_is_found_by_key(ledger: Ledger) -> No
     measure_id = stream_id_for_key(MEASURE, "us-cn-reciprocal")
     impose_reciprocal(ledger, measure_id)
 
-    info = ledger.stream_info(stream_id_for_key(MEASURE, "us-cn-reciprocal"))
+    measure: object = ledger.repository.get(stream_id_for_key(MEASURE, "us-cn-reciprocal"))
 
-    assert (info.stream_id, info.key) == (measure_id, "us-cn-reciprocal")
+    assert isinstance(measure, TariffMeasure)
+    assert (measure.id, measure.key) == (measure_id, "us-cn-reciprocal")
 
 
 def test_the_events_of_every_stream_share_one_ordered_log(ledger: Ledger) -> None:
     before = last_notification_id(ledger)
     measure_id = impose_reciprocal(ledger)
     negotiation_id = open_us_china(ledger)
-    ledger.change_measure(measure_id, [rate_change("US-CN-RECIP-84", "84")])
+    ledger.append_to_stream(measure_id, [rate_change("US-CN-RECIP-84", "84")])
 
     notifications = ledger.recorder.select_notifications(start=before + 1, limit=10)
 
