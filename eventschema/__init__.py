@@ -18,7 +18,8 @@ modules behind them, one job each:
 - `values`: the value types (country codes, HS prefixes, rates, dates, text);
 - `streams`: references to a measure or a negotiation, by key or UUID;
 - `facts`: what every event carries, and the bases of the event models;
-- `measures`, `negotiations`: one model per event type of each kind of stream;
+- `measures`, `negotiations`: one model per event type of each kind of stream (the
+  steps that end, pause or bind a negotiation in `negotiation_outcomes`);
 - `examples`: the example of every event type, as data;
 - `lines`: a dataset line, and its conversion to a batch item;
 - `recordable`: what the store would take but never give back in one piece;
@@ -68,36 +69,38 @@ from eventschema.measures import (
     MeasureTerminated,
     measure_event_types,
 )
-from eventschema.negotiations import (
-    NEGOTIATION_EVENT_MODELS,
-    NEGOTIATION_STEP_MODELS,
+from eventschema.negotiation_outcomes import (
     NegotiationAgreementSigned,
     NegotiationBreachAlleged,
-    NegotiationConcessionOffered,
-    NegotiationContactMade,
     NegotiationDealAnnounced,
-    NegotiationDevelopmentReported,
-    NegotiationEvent,
     NegotiationFrameworkAgreed,
     NegotiationImplementingActionTaken,
     NegotiationInvalidated,
     NegotiationJointStatementIssued,
-    NegotiationOpened,
-    NegotiationPreconditionMet,
-    NegotiationPreconditionStated,
-    NegotiationProposalTabled,
     NegotiationRecordCorrected,
-    NegotiationRoundHeld,
-    NegotiationStep,
     NegotiationSuperseded,
     NegotiationTalksCollapsed,
     NegotiationTalksPostponed,
     NegotiationTalksResumed,
-    NegotiationTalksScheduled,
     NegotiationTalksSuspended,
     NegotiationTerminated,
     NegotiationThreatIssued,
     NegotiationTruceExtended,
+)
+from eventschema.negotiations import (
+    NEGOTIATION_EVENT_MODELS,
+    NEGOTIATION_STEP_MODELS,
+    NegotiationConcessionOffered,
+    NegotiationContactMade,
+    NegotiationDevelopmentReported,
+    NegotiationEvent,
+    NegotiationOpened,
+    NegotiationPreconditionMet,
+    NegotiationPreconditionStated,
+    NegotiationProposalTabled,
+    NegotiationRoundHeld,
+    NegotiationStep,
+    NegotiationTalksScheduled,
     negotiation_event_types,
 )
 from eventschema.recordable import MAX_RATE_PCT, check_recordable

@@ -19,7 +19,7 @@ from domain.events import Facts
 from domain.measure_changes import MeasureChange
 from domain.negotiation_steps import NegotiationStep
 from domain.values import Provenance, Reliability, Source
-from eventschema.values import AnnouncedAt, EventId, IsoDate, NonBlank, invalid
+from eventschema.values import AnnouncedAt, Country, EventId, IsoDate, NonBlank, invalid
 
 
 class SourceIn(BaseModel):
@@ -170,6 +170,21 @@ class NegotiationStepIn(NegotiationEventIn, ChangeIn):
 
     def to_change(self) -> NegotiationStep:
         raise NotImplementedError(type(self).__name__)  # pragma: no cover
+
+
+class PartyStepIn(NegotiationStepIn):
+    """A step one of the parties takes."""
+
+    by_party: Country = Field(description="The party acting (one of the negotiation's parties).")
+
+
+class TruceStepIn(NegotiationStepIn):
+    """A step that may start a truce: with truce_ends_on, one ending that day."""
+
+    truce_ends_on: IsoDate | None = Field(
+        default=None,
+        description="The first day a truce agreed here is no longer in force, if any.",
+    )
 
 
 class RecordCorrectedIn(BaseModel):

@@ -1,0 +1,254 @@
+"""The steps of a negotiation that end, pause or bind it: truces and agreements, their
+breaches and threats, postponements and collapse, and corrections of the record.
+
+The steps of its course up to then are in `eventschema.negotiations`, which also holds the
+unions of every negotiation event.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from domain.negotiation_steps import (
+    AgreeFramework,
+    AllegeBreach,
+    AnnounceDeal,
+    CollapseTalks,
+    CorrectNegotiationRecord,
+    ExtendTruce,
+    Invalidate,
+    IssueJointStatement,
+    IssueThreat,
+    PostponeTalks,
+    ResumeTalks,
+    SignAgreement,
+    Supersede,
+    SuspendTalks,
+    TakeImplementingAction,
+    TerminateNegotiation,
+)
+from eventschema.examples import NEGOTIATION_EXAMPLES
+from eventschema.facts import (
+    NegotiationStepIn,
+    PartyStepIn,
+    RecordCorrectedIn,
+    TruceStepIn,
+    example_config,
+)
+from eventschema.streams import MeasureRef, NegotiationRef
+from eventschema.values import IsoDate, Rate
+
+
+class NegotiationJointStatementIssued(TruceStepIn):
+    """A joint statement; with truce_ends_on it starts a truce ending that day."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["joint_statement_issued"])
+
+    type: Literal["joint_statement_issued"] = Field(description="A joint statement.")
+
+    def to_change(self) -> IssueJointStatement:
+        return IssueJointStatement(
+            self.to_facts(), summary=self.summary, truce_ends_on=self.truce_ends_on
+        )
+
+
+class NegotiationFrameworkAgreed(TruceStepIn):
+    """A framework is agreed; with truce_ends_on it starts a truce ending that day."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["framework_agreed"])
+
+    type: Literal["framework_agreed"] = Field(description="A framework is agreed.")
+
+    def to_change(self) -> AgreeFramework:
+        return AgreeFramework(
+            self.to_facts(), summary=self.summary, truce_ends_on=self.truce_ends_on
+        )
+
+
+class NegotiationDealAnnounced(NegotiationStepIn):
+    """Terms are announced (often non-binding); rates change only when implemented."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["deal_announced"])
+
+    type: Literal["deal_announced"] = Field(description="A deal is announced.")
+    in_force_on: IsoDate | None = Field(
+        default=None, description="The day the terms are to apply, if announced."
+    )
+
+    def to_change(self) -> AnnounceDeal:
+        return AnnounceDeal(self.to_facts(), summary=self.summary, in_force_on=self.in_force_on)
+
+
+class NegotiationAgreementSigned(NegotiationStepIn):
+    """An agreement is signed; it is in force from in_force_on."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["agreement_signed"])
+
+    type: Literal["agreement_signed"] = Field(description="An agreement is signed.")
+    in_force_on: IsoDate | None = Field(
+        default=None, description="The day the agreement enters into force, if known."
+    )
+
+    def to_change(self) -> SignAgreement:
+        return SignAgreement(self.to_facts(), summary=self.summary, in_force_on=self.in_force_on)
+
+
+class NegotiationImplementingActionTaken(NegotiationStepIn):
+    """A step implementing what was agreed, linked to the tariff measures it changed."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["implementing_action_taken"])
+
+    type: Literal["implementing_action_taken"] = Field(description="Agreed terms are applied.")
+    measure_ids: list[MeasureRef] = Field(
+        default_factory=list,
+        description="The tariff measures changed by this step (by key or UUID).",
+    )
+
+    def to_change(self) -> TakeImplementingAction:
+        return TakeImplementingAction(
+            self.to_facts(), summary=self.summary, measure_ids=tuple(self.measure_ids)
+        )
+
+
+class NegotiationTruceExtended(NegotiationStepIn):
+    """A truce now ends on truce_ends_on."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["truce_extended"])
+
+    type: Literal["truce_extended"] = Field(description="A truce is extended.")
+    truce_ends_on: IsoDate = Field(
+        description="The new end of the truce: the first day it is no longer in force."
+    )
+
+    def to_change(self) -> ExtendTruce:
+        return ExtendTruce(self.to_facts(), summary=self.summary, truce_ends_on=self.truce_ends_on)
+
+
+class NegotiationBreachAlleged(PartyStepIn):
+    """A party says the other broke what was agreed."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["breach_alleged"])
+
+    type: Literal["breach_alleged"] = Field(description="A breach is alleged.")
+
+    def to_change(self) -> AllegeBreach:
+        return AllegeBreach(self.to_facts(), summary=self.summary, by_party=self.by_party)
+
+
+class NegotiationThreatIssued(PartyStepIn):
+    """A party threatens escalation; a threat never changes a rate."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["threat_issued"])
+
+    type: Literal["threat_issued"] = Field(description="Escalation is threatened.")
+    threatened_rate_pct: Rate | None = Field(
+        default=None, description="The rate threatened, if stated."
+    )
+    threatened_from: IsoDate | None = Field(default=None, description="From when, if stated.")
+
+    def to_change(self) -> IssueThreat:
+        return IssueThreat(
+            self.to_facts(),
+            summary=self.summary,
+            by_party=self.by_party,
+            threatened_rate_pct=self.threatened_rate_pct,
+            threatened_from=self.threatened_from,
+        )
+
+
+class NegotiationTalksPostponed(NegotiationStepIn):
+    """Talks are postponed."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["talks_postponed"])
+
+    type: Literal["talks_postponed"] = Field(description="Talks are postponed.")
+
+    def to_change(self) -> PostponeTalks:
+        return PostponeTalks(self.to_facts(), summary=self.summary)
+
+
+class NegotiationTalksResumed(NegotiationStepIn):
+    """Talks resume after a pause or trouble."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["talks_resumed"])
+
+    type: Literal["talks_resumed"] = Field(description="Talks resume.")
+
+    def to_change(self) -> ResumeTalks:
+        return ResumeTalks(self.to_facts(), summary=self.summary)
+
+
+class NegotiationTalksSuspended(NegotiationStepIn):
+    """Talks are suspended."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["talks_suspended"])
+
+    type: Literal["talks_suspended"] = Field(description="Talks are suspended.")
+
+    def to_change(self) -> SuspendTalks:
+        return SuspendTalks(self.to_facts(), summary=self.summary)
+
+
+class NegotiationTalksCollapsed(NegotiationStepIn):
+    """Talks collapse (terminal)."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["talks_collapsed"])
+
+    type: Literal["talks_collapsed"] = Field(description="Talks collapse.")
+
+    def to_change(self) -> CollapseTalks:
+        return CollapseTalks(self.to_facts(), summary=self.summary)
+
+
+class NegotiationTerminated(NegotiationStepIn):
+    """The negotiation ends by decision of a party (terminal)."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["terminated"])
+
+    type: Literal["terminated"] = Field(description="The negotiation is terminated.")
+
+    def to_change(self) -> TerminateNegotiation:
+        return TerminateNegotiation(self.to_facts(), summary=self.summary)
+
+
+class NegotiationSuperseded(NegotiationStepIn):
+    """The negotiation continues as another one (terminal)."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["superseded"])
+
+    type: Literal["superseded"] = Field(description="Another negotiation takes over.")
+    by_negotiation_id: NegotiationRef = Field(
+        description="The negotiation that takes over (by key or UUID)."
+    )
+
+    def to_change(self) -> Supersede:
+        return Supersede(
+            self.to_facts(), summary=self.summary, by_negotiation_id=self.by_negotiation_id
+        )
+
+
+class NegotiationInvalidated(NegotiationStepIn):
+    """What the negotiation produced lost its legal basis (terminal)."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["invalidated"])
+
+    type: Literal["invalidated"] = Field(description="The negotiation is invalidated.")
+
+    def to_change(self) -> Invalidate:
+        return Invalidate(self.to_facts(), summary=self.summary)
+
+
+class NegotiationRecordCorrected(RecordCorrectedIn, NegotiationStepIn):
+    """An earlier event of this stream was recorded in error and must be disregarded."""
+
+    model_config = example_config(NEGOTIATION_EXAMPLES["record_corrected"])
+
+    def to_change(self) -> CorrectNegotiationRecord:
+        return CorrectNegotiationRecord(
+            self.to_facts(),
+            summary=self.summary,
+            corrected_event_id=self.corrected_event_id,
+            reason=self.reason,
+        )
