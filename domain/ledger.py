@@ -176,6 +176,12 @@ class Written:
     events: tuple[RecordedEvent, ...]
     replayed: bool = False
 
+    @property
+    def position(self) -> int:
+        """The log position the write reached (its last event's): a reader that waits for
+        it sees the write."""
+        return max(event.position for event in self.events)
+
 
 class BatchItemError(DomainError):
     """Item `index` of a batch broke a rule; nothing of the batch was recorded.
@@ -216,6 +222,19 @@ class Ledger(Application[UUID]):
             raise ValueError(f"{self.STREAM_CACHE_MAXSIZE} must be a whole number, not {maxsize!r}")
         self.streams = StreamCache(int(maxsize))
         """The last saved state of the streams written last (see domain.stream_cache)."""
+        self._after_commit: list[Callable[[int], None]] = []
+
+    def after_commit(self, callback: Callable[[int], None]) -> None:
+        """Call `callback` with the last log position of every save, once it has committed,
+        in the thread that saved (the composition root projects the read models so). The
+        save has committed whatever the callback does: it must not raise."""
+        self._after_commit.append(callback)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            position = max(recording.notification.id for recording in recordings)
+            for callback in self._after_commit:
+                callback(position)
 
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON format, printed and parsed faster (see domain.transcodings),
