@@ -32,8 +32,7 @@ from eventschema import (
     MeasureImposed,
     NegotiationOpened,
 )
-from projections.diff import Diff
-from projections.queries import (
+from projections.answers import (
     AsOf,
     DutyAnswer,
     MeasureState,
@@ -41,6 +40,7 @@ from projections.queries import (
     Schedule,
     TimelineEntry,
 )
+from projections.diff import Diff
 from projections.render import jsonable, number
 from storage.eventlog import LogEntry
 
@@ -235,6 +235,7 @@ class WrittenPublic(Public):
                     "version": 2,
                     "created": False,
                     "events": [{"event_id": "US-CN-FENT-20", "version": 2, "position": 17}],
+                    "position": 17,
                 }
             ]
         }
@@ -246,6 +247,10 @@ class WrittenPublic(Public):
     version: int = Field(description="The stream's version after the write (also the ETag).")
     created: bool = Field(description="Whether the write created the stream.")
     events: list[RecordedEventPublic]
+    position: int = Field(
+        description="The log position the write reached (also X-Log-Position): read with it "
+        "as `min_position` to see the write."
+    )
 
     @classmethod
     def of(cls, written: Written) -> WrittenPublic:
