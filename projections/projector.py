@@ -203,6 +203,7 @@ class Projector:
 
     def _catch_up(self, progress: Progress | None, limit: int | None) -> int:
         done = 0
+        at_end = False  # the last batch read was short: the log ended there when read
         with _BatchWriter(self.view) as writer:
             position = self.view.current_position()
             self.reached.advance(position)
@@ -213,7 +214,7 @@ class Projector:
                     size = min(size, limit - done - writer.pending_events)
                 with _cyclic_gc_paused():
                     batch: Sequence[RecordedNotification] = []
-                    if size > 0:
+                    if size > 0 and not at_end:
                         batch = self.recorder.select_notifications_with_record_time(
                             start=position, limit=size, inclusive_of_start=False
                         )
@@ -225,6 +226,7 @@ class Projector:
                     # there (the batch just read follows the pending one, so it goes too).
                     position = self.view.current_position()
                     self.reached.advance(position)
+                    at_end = False
                     continue
                 if written:
                     self.reached.advance(writer.position)
@@ -234,6 +236,8 @@ class Projector:
                 if not batch:
                     break
                 position = batch[-1].id
+                # What commits after a short read is projected after its own commit.
+                at_end = len(batch) < size
                 tracking = Tracking(self.view.application_name, position)
                 writer.submit(rows, tracking, len(batch), in_background=len(batch) == size)
         return done
