@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -21,10 +19,9 @@ from api.settings import Settings
 from domain.errors import InvalidValue, UnknownEventType
 from domain.idempotency import IdempotencyClaim, check_key
 from domain.ledger import MEASURE, NEGOTIATION, Ledger, stream_id_for_key
-from domain.values import end_of_day, utc_instant
 from eventschema import StreamRef
 from projections.queries import Queries
-from projections.render import parse_point
+from projections.timepoint import TimePoint
 from storage.eventlog import EventLog, LogBell, LogFilter, parse_event_types
 from tradeledger.bootstrap import Services
 
@@ -122,52 +119,12 @@ async def negotiation_id(ref: StreamRefPath) -> UUID:
 MeasureId = Annotated[UUID, Depends(measure_id)]
 NegotiationId = Annotated[UUID, Depends(negotiation_id)]
 
-# -- the three time axes ----------------------------------------------------------------
+# -- the three time axes, and the position to read at -----------------------------------
 
 _POINT_TEXT = (
     "A date (YYYY-MM-DD) or an instant with a zone (2025-04-10T12:00:00Z); "
     "a time without a zone is refused."
 )
-
-
-@dataclass(frozen=True)
-class Point:
-    """(on, known_at, recorded_at) as a query asked for them; None means the default (now)."""
-
-    on: date | None = None
-    known_at: date | datetime | None = None
-    recorded_at: date | datetime | None = None
-
-    def astuple(self) -> tuple[date | None, date | datetime | None, date | datetime | None]:
-        return (self.on, self.known_at, self.recorded_at)
-
-    def or_else(self, first: Point) -> Point:
-        """This point, each axis not given taken from `first` (the second point of a diff)."""
-        return Point(
-            self.on if self.on is not None else first.on,
-            self.known_at if self.known_at is not None else first.known_at,
-            self.recorded_at if self.recorded_at is not None else first.recorded_at,
-        )
-
-
-def _day(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    value = parse_point(text, field)
-    return value.date() if isinstance(value, datetime) else value
-
-
-def _instant(text: str | None, field: str) -> date | datetime | None:
-    if text is None:
-        return None
-    value = parse_point(text, field)
-    try:
-        # What the queries will compute (a date means the end of that day, in UTC),
-        # done here so that the first or last representable day is refused, not a 500.
-        utc_instant(value, field) if isinstance(value, datetime) else end_of_day(value)
-    except OverflowError:
-        raise InvalidValue(field, f"{text!r} is out of the supported range") from None
-    return value
 
 
 async def point(
@@ -185,10 +142,8 @@ async def point(
         str | None,
         Query(description="What this ledger held then (default now). " + _POINT_TEXT),
     ] = None,
-) -> Point:
-    return Point(
-        _day(on, "on"), _instant(known_at, "known_at"), _instant(recorded_at, "recorded_at")
-    )
+) -> TimePoint:
+    return TimePoint.parse(on=on, known_at=known_at, recorded_at=recorded_at)
 
 
 async def second_point(
@@ -199,14 +154,26 @@ async def second_point(
     recorded_at2: Annotated[
         str | None, Query(description="The second point's `recorded_at` (default `recorded_at`).")
     ] = None,
-) -> Point:
-    return Point(
-        _day(on2, "on2"), _instant(known_at2, "known_at2"), _instant(recorded_at2, "recorded_at2")
-    )
+) -> TimePoint:
+    return TimePoint.parse(on=on2, known_at=known_at2, recorded_at=recorded_at2, suffix="2")
 
 
-PointQuery = Annotated[Point, Depends(point)]
-SecondPointQuery = Annotated[Point, Depends(second_point)]
+PointQuery = Annotated[TimePoint, Depends(point)]
+SecondPointQuery = Annotated[TimePoint, Depends(second_point)]
+
+LOG_POSITION_HEADER = "X-Log-Position"
+"""The log position a write reached, or the one a read's answer reflects."""
+
+MinPosition = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=2**62,
+        description="Answer only once the read models have reached this log position (the "
+        "`position` a write answered, to read that write): the request waits for it, and "
+        "answers 503 with Retry-After if it is not reached in time.",
+    ),
+]
 
 # -- optimistic concurrency and idempotency ---------------------------------------------
 

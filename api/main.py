@@ -20,7 +20,7 @@ from api.middleware import BodySizeLimit, UnexpectedErrors
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.settings import Settings
 from storage.eventlog import EventLog, LogBell
-from tradeledger.bootstrap import Services, open_services
+from tradeledger.bootstrap import Services, follow_commits, open_services
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +49,19 @@ def create_app(
 ) -> FastAPI:
     """The API over `services`; with `close_services` the app closes them at shutdown."""
     settings = settings if settings is not None else Settings.from_env()
-    bell = LogBell(services.ledger)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not len(settings.api_keys) and not settings.public_read:
             logger.warning("no API keys are configured: every request will answer 401")
+        # A bell per run of the app (one closed at the end of a run cannot ring again),
+        # which wakes the event streams and the follower of other processes' commits.
+        bell = app.state.log_bell = LogBell(services.ledger)
+        follower = follow_commits(services, bell)
         try:
             yield
         finally:
+            follower.stop()
             bell.close()
             if close_services:
                 services.close()
@@ -72,7 +76,7 @@ def create_app(
     app.state.services = services
     app.state.settings = settings
     app.state.event_log = EventLog(services.ledger)
-    app.state.log_bell = bell
+    app.state.log_bell = LogBell(services.ledger)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrors)

@@ -2,10 +2,12 @@
 
 Domain errors carry a stable `rule`; the table below maps each kind to an HTTP status
 (409 when the request conflicts with what is recorded, 422 when its values are wrong,
-404 when the stream in the path does not exist). FastAPI's own errors (404, 405, request
-validation) and unexpected exceptions get the same shape, so a client parses one format.
-Nothing here ever puts a stack trace or an exception's text from deep inside into a
-response: unexpected errors are logged server-side and answered with a generic 500.
+404 when the stream in the path does not exist), and so does it for a read whose
+`min_position` the read models did not reach in time (503, with Retry-After). FastAPI's
+own errors (404, 405, request validation) and unexpected exceptions get the same shape,
+so a client parses one format. Nothing here ever puts a stack trace or an exception's
+text from deep inside into a response: unexpected errors are logged server-side and
+answered with a generic 500.
 """
 
 from __future__ import annotations
@@ -39,13 +41,15 @@ from domain.errors import (
 )
 from domain.idempotency import IdempotencyKeyReused
 from eventschema import measure_event_types, negotiation_event_types
+from projections.progress import ReadModelBehind
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPES = "https://tradeledger.example/problems/"
 
-DOMAIN_ERROR_STATUS: Sequence[tuple[type[DomainError], HTTPStatus]] = (
+DOMAIN_ERROR_STATUS: Sequence[tuple[type[DomainError | ReadModelBehind], HTTPStatus]] = (
+    (ReadModelBehind, HTTPStatus.SERVICE_UNAVAILABLE),
     (VersionConflict, HTTPStatus.CONFLICT),
     (StreamAlreadyExists, HTTPStatus.CONFLICT),
     (DuplicateEventId, HTTPStatus.CONFLICT),
@@ -59,7 +63,10 @@ DOMAIN_ERROR_STATUS: Sequence[tuple[type[DomainError], HTTPStatus]] = (
     (IdempotencyKeyReused, HTTPStatus.UNPROCESSABLE_ENTITY),
     (DomainError, HTTPStatus.UNPROCESSABLE_ENTITY),
 )
-"""The status of each kind of domain error: the first matching row wins."""
+"""The status of each kind of error the ledger raises: the first matching row wins."""
+
+RETRY_AFTER_BEHIND = "1"
+"""Seconds a reader should wait before asking again for a position not yet reached."""
 
 
 class FieldError(BaseModel):
@@ -105,6 +112,12 @@ class Problem(BaseModel):
     expected_version: int | None = Field(
         default=None, description="Version conflicts: the version the request expected."
     )
+    min_position: int | None = Field(
+        default=None, description="Reads not served in time: the log position asked for."
+    )
+    position: int | None = Field(
+        default=None, description="Reads not served in time: the position reached meanwhile."
+    )
 
 
 def problem(
@@ -137,7 +150,7 @@ def problem(
     )
 
 
-def status_of(error: DomainError) -> HTTPStatus:
+def status_of(error: DomainError | ReadModelBehind) -> HTTPStatus:
     return next(status for kind, status in DOMAIN_ERROR_STATUS if isinstance(error, kind))
 
 
@@ -231,6 +244,19 @@ async def _on_domain_error(request: Request, error: Exception) -> JSONResponse:
     return domain_error_response(request, error)
 
 
+async def _on_read_model_behind(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ReadModelBehind)
+    return problem(
+        status_of(error),
+        error.message,
+        request.url.path,
+        rule="read_model_behind",
+        headers={"Retry-After": RETRY_AFTER_BEHIND},
+        min_position=error.asked,
+        position=error.reached,
+    )
+
+
 async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = validation_errors(error.errors())
@@ -301,6 +327,7 @@ async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer every error of `app` with problem details."""
     app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(ReadModelBehind, _on_read_model_behind)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(NotAuthenticated, _on_not_authenticated)
@@ -323,6 +350,8 @@ _DESCRIPTIONS: Mapping[int, str] = {
     413: "The request body is over the configured limit.",
     422: "Invalid input (each field named in `errors`) or a value the ledger refuses; "
     "nothing was written.",
+    503: "The read models did not reach `min_position` in time (or the store is unavailable); "
+    "try again after Retry-After seconds.",
 }
 
 

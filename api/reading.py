@@ -3,8 +3,10 @@
 Each takes `on` (the effective day), `known_at` (what had been announced by then) and
 `recorded_at` (what this ledger held then), each a date or an instant with a zone,
 defaulting to today/now; the answer says which point it is for and the log position
-it stands on. Answers come from the read models (projections.queries), never from a
-replay of the write side.
+it stands on (also in the `X-Log-Position` header). Answers come from the read models
+(projections.queries), never from a replay of the write side, and reading never
+writes. `min_position` makes a read wait until the read models have reached that
+position (a client's own write), or answer 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import (
-    LedgerDep,
+    LOG_POSITION_HEADER,
     MeasureId,
+    MinPosition,
     NegotiationId,
     PointQuery,
     QueriesDep,
@@ -43,27 +46,43 @@ from eventschema import (
     dataset_json_schema,
 )
 from projections import diff as differ
+from projections.answers import AsOf
+from projections.timepoint import TimePoint
 from storage.eventlog import full_type
 
 router = APIRouter(prefix="/v1", tags=["reading"])
 
-_READ = documented(401, 403, 422)
-_READ_STREAM = documented(401, 403, 404, 422)
-_VERSIONED = {
+_POSITION_HEADER = {
+    LOG_POSITION_HEADER: {
+        "description": "The log position the answer reflects.",
+        "schema": {"type": "integer"},
+    }
+}
+_ANSWERED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The answer.", "headers": _POSITION_HEADER}
+}
+_READ = {**_ANSWERED, **documented(401, 403, 422, 503)}
+_READ_STREAM = {**_ANSWERED, **documented(401, 403, 404, 422, 503)}
+_VERSIONED: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The state at the point asked for.",
         "headers": {
+            **_POSITION_HEADER,
             "ETag": {
-                "description": 'The stream\'s current version ("3"), for If-Match on a '
-                "later write; absent when `recorded_at` asks about the past.",
+                "description": "The stream's version at the answer's log position (\"3\"), "
+                "for If-Match on a later write; absent when `recorded_at` asks about the past.",
                 "schema": {"type": "string"},
-            }
+            },
         },
     },
-    **_READ_STREAM,
+    **documented(401, 403, 404, 422, 503),
 }
 
 Order = Literal["effective", "announced", "recorded"]
+
+
+def _reflects(response: Response, *points: AsOf) -> None:
+    response.headers[LOG_POSITION_HEADER] = str(max(point.position for point in points))
 
 
 @router.get("/duty", responses=_READ, summary="The duty on a product")
@@ -76,6 +95,8 @@ async def duty(
     hs: Annotated[
         str, Query(description="The HS/HTS code, dots allowed.", examples=["9503.00.0090"])
     ],
+    response: Response,
+    min_position: MinPosition = 0,
 ) -> DutyPublic:
     """The additional duty (not MFN) `importer` charged on `hs` from `origin` on day `on`,
     as known at `known_at` and as this ledger recorded it at `recorded_at`.
@@ -83,25 +104,30 @@ async def duty(
     Lists each measure applied with its rate and the events that established it, and each
     measure that did not apply with the reason (excluded, displaced, suspended until...).
     """
-    answer = await run_in_threadpool(queries.duty_on, importer, origin, hs, *point.astuple())
+    answer = await run_in_threadpool(
+        queries.duty_on, importer, origin, hs, at=point, min_position=min_position
+    )
+    _reflects(response, answer.as_of)
     return DutyPublic.of(answer)
 
 
 @router.get("/measures/{id}", responses=_VERSIONED, summary="A measure's state")
 async def measure(
     _: Reader,
-    ledger: LedgerDep,
     queries: QueriesDep,
     measure_id: MeasureId,
     point: PointQuery,
     response: Response,
+    min_position: MinPosition = 0,
 ) -> MeasurePublic:
     """A measure on day `on`: whether it is in force, its rates, scope, exclusions,
     suspensions and precedence rules, each with the event behind it."""
 
     def read() -> MeasurePublic:
-        _version_tag(response, ledger.current_version(measure_id), point.recorded_at)
-        return MeasurePublic.of(queries.measure_state(measure_id, *point.astuple()))
+        state = queries.measure_state(measure_id, at=point, min_position=min_position)
+        _version_tag(response, queries.stream_version(measure_id, state.as_of), point)
+        _reflects(response, state.as_of)
+        return MeasurePublic.of(state)
 
     return await run_in_threadpool(read)
 
@@ -109,26 +135,28 @@ async def measure(
 @router.get("/negotiations/{id}", responses=_VERSIONED, summary="A negotiation's state")
 async def negotiation(
     _: Reader,
-    ledger: LedgerDep,
     queries: QueriesDep,
     negotiation_id: NegotiationId,
     point: PointQuery,
     response: Response,
+    min_position: MinPosition = 0,
 ) -> NegotiationPublic:
     """A negotiation on day `on`: its status and the step that set it, open preconditions,
     the last round, proposals on the table, agreements, truce and threats."""
 
     def read() -> NegotiationPublic:
-        _version_tag(response, ledger.current_version(negotiation_id), point.recorded_at)
-        return NegotiationPublic.of(queries.negotiation_state(negotiation_id, *point.astuple()))
+        answer = queries.negotiation_state(negotiation_id, at=point, min_position=min_position)
+        _version_tag(response, queries.stream_version(negotiation_id, answer.as_of), point)
+        _reflects(response, answer.as_of)
+        return NegotiationPublic.of(answer)
 
     return await run_in_threadpool(read)
 
 
-def _version_tag(response: Response, version: int, recorded_at: object) -> None:
-    # Read before the state is computed, so a concurrent write can only make the tag
-    # older than what the body shows: a write based on it then fails safely (409).
-    if version and recorded_at is None:
+def _version_tag(response: Response, version: int, point: TimePoint) -> None:
+    # The version at the answer's position, read from the same read models: a write
+    # based on it conflicts (409) if the stream has moved on since.
+    if version and point.recorded_at is None:
         response.headers["ETag"] = f'"{version}"'
 
 
@@ -141,10 +169,15 @@ async def schedule(
     ],
     origin: Annotated[str, Query(description="The country of origin.", examples=["CN"])],
     point: PointQuery,
+    response: Response,
+    min_position: MinPosition = 0,
 ) -> SchedulePublic:
     """Every measure of `imposer` that targets `origin` (or every origin), and its state
     on day `on`; measures in force first."""
-    answer = await run_in_threadpool(queries.schedule, imposer, origin, *point.astuple())
+    answer = await run_in_threadpool(
+        queries.schedule, imposer, origin, at=point, min_position=min_position
+    )
+    _reflects(response, answer.as_of)
     return SchedulePublic.of(answer)
 
 
@@ -154,18 +187,17 @@ def measure_timeline(
     queries: QueriesDep,
     measure_id: MeasureId,
     point: PointQuery,
+    response: Response,
     order: Annotated[Order, Query(description="Which date orders the events.")] = "effective",
+    min_position: MinPosition = 0,
 ) -> TimelinePublic:
     """The measure's events with their three dates (effective, announced, recorded),
     ordered by one of them; `known_at` and `recorded_at` limit what is shown."""
-    entries = queries.timeline(
-        measure_id,
-        kind=MEASURE,
-        order=order,
-        known_at=point.known_at,
-        recorded_at=point.recorded_at,
+    timeline = queries.timeline(
+        measure_id, kind=MEASURE, order=order, at=point, min_position=min_position
     )
-    return TimelinePublic.of(measure_id, MEASURE, order, entries)
+    _reflects(response, timeline.as_of)
+    return TimelinePublic.of(measure_id, MEASURE, order, list(timeline.entries))
 
 
 @router.get(
@@ -176,17 +208,16 @@ def negotiation_timeline(
     queries: QueriesDep,
     negotiation_id: NegotiationId,
     point: PointQuery,
+    response: Response,
     order: Annotated[Order, Query(description="Which date orders the events.")] = "effective",
+    min_position: MinPosition = 0,
 ) -> TimelinePublic:
     """The negotiation's steps with their three dates, ordered by one of them."""
-    entries = queries.timeline(
-        negotiation_id,
-        kind=NEGOTIATION,
-        order=order,
-        known_at=point.known_at,
-        recorded_at=point.recorded_at,
+    timeline = queries.timeline(
+        negotiation_id, kind=NEGOTIATION, order=order, at=point, min_position=min_position
     )
-    return TimelinePublic.of(negotiation_id, NEGOTIATION, order, entries)
+    _reflects(response, timeline.as_of)
+    return TimelinePublic.of(negotiation_id, NEGOTIATION, order, list(timeline.entries))
 
 
 @router.get("/diff", responses=_READ_STREAM, summary="What changed between two points")
@@ -195,29 +226,34 @@ def diff(
     queries: QueriesDep,
     first: PointQuery,
     second: SecondPointQuery,
+    response: Response,
     importer: Annotated[str | None, Query(description="Duty question: importer.")] = None,
     origin: Annotated[str | None, Query(description="Duty question: origin.")] = None,
     hs: Annotated[str | None, Query(description="Duty question: HS code.")] = None,
     measure: Annotated[str | None, Query(description="A measure (key or UUID).")] = None,
     negotiation: Annotated[str | None, Query(description="A negotiation (key or UUID).")] = None,
+    min_position: MinPosition = 0,
 ) -> DiffPublic:
     """Compare a duty question (`importer`, `origin`, `hs`), a `measure` or a `negotiation`
     at two points: (`on`, `known_at`, `recorded_at`) and (`on2`, `known_at2`,
     `recorded_at2`), each second value defaulting to the first. Each change shows old ->
     new, the events that caused it and those no longer relied on.
     """
-    before, after = first.astuple(), second.or_else(first).astuple()
+    after = second.or_else(first)
     if importer and origin and hs:
-        return DiffPublic.of(differ.duty_diff(queries, importer, origin, hs, before, after))
-    if measure:
+        result = differ.duty_diff(queries, importer, origin, hs, first, after, min_position)
+    elif measure:
         measure_id = str(stream_id_of(MEASURE, measure, "measure"))
-        return DiffPublic.of(differ.measure_diff(queries, measure_id, before, after))
-    if negotiation:
+        result = differ.measure_diff(queries, measure_id, first, after, min_position)
+    elif negotiation:
         negotiation_id = str(stream_id_of(NEGOTIATION, negotiation, "negotiation"))
-        return DiffPublic.of(differ.negotiation_diff(queries, negotiation_id, before, after))
-    raise InvalidValue(
-        "diff", "give importer, origin and hs; or measure; or negotiation (one subject)"
-    )
+        result = differ.negotiation_diff(queries, negotiation_id, first, after, min_position)
+    else:
+        raise InvalidValue(
+            "diff", "give importer, origin and hs; or measure; or negotiation (one subject)"
+        )
+    _reflects(response, result.before, result.after)
+    return DiffPublic.of(result)
 
 
 def _schema(model: type[EventIn]) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 Each route hands the validated body to the Ledger, which checks every rule and writes
 all of a request's events in one transaction, or nothing. Optimistic concurrency with
 `If-Match` (or `expected_version` in a batch); idempotent retries with `Idempotency-Key`
-(see domain.idempotency); the new version comes back as the `ETag`.
+(see domain.idempotency); the new version comes back as the `ETag`, and the log position
+the write reached as `X-Log-Position` (and `position`): a read given it as `min_position`
+sees the write, in any process.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import APIRouter, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import (
+    LOG_POSITION_HEADER,
     Claim,
     ExpectedVersion,
     LedgerDep,
@@ -46,6 +49,11 @@ _WRITTEN_HEADERS: dict[str, Any] = {
         "description": 'The stream\'s version after the write: "3".',
         "schema": {"type": "string"},
     },
+    LOG_POSITION_HEADER: {
+        "description": "The log position the write reached: read with it as `min_position` "
+        "to see the write.",
+        "schema": {"type": "integer"},
+    },
     "Idempotent-Replayed": {
         "description": "'true' when an Idempotency-Key showed the request was already "
         "done: this is the first response, and nothing was recorded again.",
@@ -70,6 +78,7 @@ _APPENDED = {
 
 def _answer(response: Response, written: Written) -> WrittenPublic:
     response.headers["ETag"] = f'"{written.version}"'
+    response.headers[LOG_POSITION_HEADER] = str(written.position)
     if written.created:
         plural = "measures" if written.kind == MEASURE else "negotiations"
         response.headers["Location"] = f"/v1/{plural}/{written.stream_id}"

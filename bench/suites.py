@@ -43,6 +43,7 @@ from domain.ledger import MEASURE, stream_id_for_key
 from domain.measure_changes import ChangeRate
 from domain.values import Provenance, Reliability, Source
 from eventschema import DATASET_LINE, to_batch_item
+from projections.timepoint import TimePoint
 from storage.postgres import LedgerPostgresApplicationRecorder
 from storage.sqlite import LedgerSQLiteApplicationRecorder
 from tradeledger.bootstrap import open_services
@@ -568,13 +569,14 @@ def queries(place: Place, built: BuiltStore, settings: Settings) -> list[Figure]
         q = services.queries
 
         def ask_duty(point: DutyPoint) -> object:
-            return q.duty_on(point.importer, point.origin, point.hs, point.on, point.known_at)
+            at = TimePoint(point.on, point.known_at)
+            return q.duty_on(point.importer, point.origin, point.hs, at=at)
 
         def ask_measure(point: StatePoint) -> object:
-            return q.measure_state(point.stream, point.on, point.known_at)
+            return q.measure_state(point.stream, at=TimePoint(point.on, point.known_at))
 
         def ask_negotiation(point: StatePoint) -> object:
-            return q.negotiation_state(point.stream, point.on, point.known_at)
+            return q.negotiation_state(point.stream, at=TimePoint(point.on, point.known_at))
 
         figures = []
         kinds: list[tuple[str, Sequence[Any], Callable[[Any], object]]] = [

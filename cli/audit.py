@@ -11,7 +11,6 @@ import json
 import signal
 import threading
 from contextlib import closing
-from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -20,8 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from domain.errors import InvalidValue
 from domain.ledger import MEASURE
 from projections import diff as differ
-from projections.queries import AsOf, DutyAnswer, MeasureState, Queries
-from projections.render import instant_text, jsonable, parse_point
+from projections.answers import AsOf, DutyAnswer, MeasureState
+from projections.queries import Queries
+from projections.render import instant_text, jsonable
+from projections.timepoint import TimePoint
 from storage.eventlog import LogBell
 from tradeledger.bootstrap import Services, open_services
 
@@ -35,22 +36,6 @@ RecordedAt = Annotated[
     typer.Option("--recorded-at", help="What this ledger held then (date or instant)."),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _day(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    value = parse_point(text, field)
-    return value.date() if isinstance(value, datetime) else value
-
-
-def _point(text: str | None, field: str) -> date | datetime | None:
-    return None if text is None else parse_point(text, field)
-
-
-def _as_of(on: str | None, known_at: str | None, recorded_at: str | None) -> differ.Point:
-    """The (on, known_at, recorded_at) of a query, parsed from the command's options."""
-    return (_day(on, "on"), _point(known_at, "known_at"), _point(recorded_at, "recorded_at"))
 
 
 def _services() -> Services:
@@ -149,7 +134,7 @@ def register(app: typer.Typer) -> None:
         """The additional duty on a product, with every measure applied and every reason."""
         with closing(_services()) as services:
             answer = services.queries.duty_on(
-                importer, origin, hs, *_as_of(on, known_at, recorded_at)
+                importer, origin, hs, at=TimePoint.parse(on, known_at, recorded_at)
             )
         _print_json(answer) if as_json else print_duty(answer)
 
@@ -164,8 +149,7 @@ def register(app: typer.Typer) -> None:
         """A measure's state: rate in force, scope, exclusions, suspensions, rules."""
         with closing(_services()) as services:
             state = services.queries.measure_state(
-                measure_ref,
-                *_as_of(on, known_at, recorded_at),
+                measure_ref, at=TimePoint.parse(on, known_at, recorded_at)
             )
         _print_json(state) if as_json else print_measure(state)
 
@@ -180,8 +164,7 @@ def register(app: typer.Typer) -> None:
         """A negotiation's state: status, preconditions, rounds, proposals, truce."""
         with closing(_services()) as services:
             answer = services.queries.negotiation_state(
-                negotiation_ref,
-                *_as_of(on, known_at, recorded_at),
+                negotiation_ref, at=TimePoint.parse(on, known_at, recorded_at)
             )
         if as_json:
             _print_json(answer)
@@ -218,9 +201,7 @@ def register(app: typer.Typer) -> None:
         """Every measure of an imposer that targets an origin, and its state."""
         with closing(_services()) as services:
             answer = services.queries.schedule(
-                imposer,
-                origin,
-                *_as_of(on, known_at, recorded_at),
+                imposer, origin, at=TimePoint.parse(on, known_at, recorded_at)
             )
         if as_json:
             _print_json(answer)
@@ -253,9 +234,8 @@ def register(app: typer.Typer) -> None:
                 imposer=imposer,
                 origin=origin,
                 order=order,
-                known_at=_point(known_at, "known_at"),
-                recorded_at=_point(recorded_at, "recorded_at"),
-            )
+                at=TimePoint.parse(known_at=known_at, recorded_at=recorded_at),
+            ).entries
         if as_json:
             _print_json(entries)
             return
@@ -295,12 +275,8 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """What changed between two points, old -> new, and the events that caused it."""
-        first = _as_of(on, known_at, recorded_at)
-        second = (
-            _day(on2, "on2") if on2 else first[0],
-            _point(known_at2, "known_at2") if known_at2 else first[1],
-            _point(recorded_at2, "recorded_at2") if recorded_at2 else first[2],
-        )
+        first = TimePoint.parse(on, known_at, recorded_at)
+        second = TimePoint.parse(on2, known_at2, recorded_at2, suffix="2").or_else(first)
         with closing(_services()) as services:
             result = compare(
                 services.queries, first, second, importer, origin, hs, measure_ref, negotiation_ref
@@ -378,8 +354,8 @@ def _progress() -> Progress:
 
 def compare(
     queries: Queries,
-    first: differ.Point,
-    second: differ.Point,
+    first: TimePoint,
+    second: TimePoint,
     importer: str | None,
     origin: str | None,
     hs: str | None,

@@ -32,7 +32,7 @@ from cli.main import (
 )
 from domain.commands import BatchItem, BatchItemError
 from domain.ledger import Ledger
-from tradeledger.runtime import open_ledger
+from tradeledger.bootstrap import open_services
 
 DEFAULT_PATH = "data"
 """Where the dataset lives in a source checkout, relative to the working directory."""
@@ -151,7 +151,9 @@ def register(app: typer.Typer) -> None:
             _fail(str(error))
         loaded: list[FileLoaded] = []
         total = sum(len(f.items) for f in files)
-        with closing(open_ledger()) as ledger, _progress() as bar:
+        # Opened with the read models, so that they have projected each file once loaded.
+        with closing(open_services()) as services, _progress() as bar:
+            ledger = services.ledger
             task = bar.add_task("loading", total=total)
             for dataset_file in files:
                 bar.update(task, description=dataset_file.name)

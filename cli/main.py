@@ -99,9 +99,10 @@ def append(
     records = read_records(_read_text(file, name), name, jsonl=jsonl)
     items = [_batch_item(record, name) for record in records]
     _check_event_ids_unique(items, records, name)
-    with closing(open_ledger()) as ledger:
+    # Opened with the read models, so that they have projected the events on return.
+    with closing(open_services()) as services:
         try:
-            result = ledger.append_batch(items)
+            result = services.ledger.append_batch(items)
         except BatchItemError as error:
             record = records[error.index]
             raise InputError(

@@ -174,6 +174,12 @@ class Written:
     events: tuple[RecordedEvent, ...]
     replayed: bool = False
 
+    @property
+    def position(self) -> int:
+        """The log position the write reached (its last event's): a reader that waits for
+        it sees the write."""
+        return max(event.position for event in self.events)
+
 
 class BatchItemError(DomainError):
     """Item `index` of a batch broke a rule; nothing of the batch was recorded.

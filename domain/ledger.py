@@ -96,6 +96,19 @@ class Ledger(Application[UUID]):
         """The last saved state of the streams written last (see domain.stream_cache)."""
         self.receipts = Receipts(self.repository, self.recorder, self.mapper)
         """What writes report, and the reports of earlier writes under an idempotency key."""
+        self._after_commit: list[Callable[[int], None]] = []
+
+    def after_commit(self, callback: Callable[[int], None]) -> None:
+        """Call `callback` with the last log position of every save, once it has committed,
+        in the thread that saved (the composition root projects the read models so). The
+        save has committed whatever the callback does: it must not raise."""
+        self._after_commit.append(callback)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            position = max(recording.notification.id for recording in recordings)
+            for callback in self._after_commit:
+                callback(position)
 
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON format, printed and parsed faster (see domain.transcodings),

@@ -8,15 +8,14 @@ so an auditor sees old -> new and the events that caused it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from domain.negotiation_state import NegotiationState
+from projections.answers import AsOf, DutyAnswer, MeasureState
 from projections.evaluation import AppliedMeasure, SkippedMeasure
-from projections.queries import AsOf, DutyAnswer, MeasureState, Queries
+from projections.queries import Queries
+from projections.timepoint import TimePoint
 
 Facets = dict[str, tuple[str, frozenset[str]]]
-Point = tuple[date | None, date | datetime | None, date | datetime | None]
-"""(on, known_at, recorded_at) of one side of a diff."""
 
 
 @dataclass(frozen=True)
@@ -110,23 +109,33 @@ def diff(subject: str, before: AsOf, after: AsOf, old: Facets, new: Facets) -> D
 
 
 def duty_diff(
-    queries: Queries, importer: str, origin: str, hs: str, first: Point, second: Point
+    queries: Queries,
+    importer: str,
+    origin: str,
+    hs: str,
+    first: TimePoint,
+    second: TimePoint,
+    min_position: int = 0,
 ) -> Diff:
-    a = queries.duty_on(importer, origin, hs, *first)
-    b = queries.duty_on(importer, origin, hs, *second)
+    a = queries.duty_on(importer, origin, hs, at=first, min_position=min_position)
+    b = queries.duty_on(importer, origin, hs, at=second, min_position=min_position)
     subject = f"duty {a.importer} on HS {hs} from {a.origin}"
     return diff(subject, a.as_of, b.as_of, duty_facets(a), duty_facets(b))
 
 
-def measure_diff(queries: Queries, measure: str, first: Point, second: Point) -> Diff:
-    a = queries.measure_state(measure, *first)
-    b = queries.measure_state(measure, *second)
+def measure_diff(
+    queries: Queries, measure: str, first: TimePoint, second: TimePoint, min_position: int = 0
+) -> Diff:
+    a = queries.measure_state(measure, at=first, min_position=min_position)
+    b = queries.measure_state(measure, at=second, min_position=min_position)
     return diff(f"measure {a.name}", a.as_of, b.as_of, measure_facets(a), measure_facets(b))
 
 
-def negotiation_diff(queries: Queries, negotiation: str, first: Point, second: Point) -> Diff:
-    a = queries.negotiation_state(negotiation, *first)
-    b = queries.negotiation_state(negotiation, *second)
+def negotiation_diff(
+    queries: Queries, negotiation: str, first: TimePoint, second: TimePoint, min_position: int = 0
+) -> Diff:
+    a = queries.negotiation_state(negotiation, at=first, min_position=min_position)
+    b = queries.negotiation_state(negotiation, at=second, min_position=min_position)
     return diff(
         f"negotiation {a.state.title}",
         a.as_of,

@@ -214,11 +214,23 @@ def evaluate_measure(
         return _skip(
             measure, Reason.NO_RATE, "no rate is set for this product", [coverage.event_id]
         )
+    return _charge(measure, indexed, coverage, rate, rate.rate_pct, on)
+
+
+def _charge(
+    measure: MeasureRow,
+    indexed: _Facts,
+    coverage: FactRow,
+    rate: FactRow,
+    rate_pct: Decimal,
+    on: date,
+) -> AppliedMeasure | SkippedMeasure:
+    """The rate a measure that covers the product charges on `on`, after suspensions."""
     suspensions = active_suspensions(indexed, on)
     suspended = Decimal(0)
     for suspension in suspensions:
-        suspended += rate.rate_pct if suspension.points is None else suspension.points
-    charged = max(rate.rate_pct - suspended, Decimal(0))
+        suspended += rate_pct if suspension.points is None else suspension.points
+    charged = max(rate_pct - suspended, Decimal(0))
     events = list(dict.fromkeys([measure.event_id, coverage.event_id, rate.event_id]))
     for suspension in suspensions:
         events.append(suspension.event_id)
@@ -235,7 +247,7 @@ def evaluate_measure(
         name=measure.name,
         layer=measure.layer,
         rate_pct=charged,
-        scheduled_rate_pct=rate.rate_pct,
+        scheduled_rate_pct=rate_pct,
         events=tuple(events),
         suspensions=tuple(suspensions),
         effective_date_unknown=not measure.effective_known,

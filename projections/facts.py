@@ -101,6 +101,20 @@ class Retraction:
 
 
 @dataclass(frozen=True)
+class NegotiationEventRow:
+    """A negotiation's event as the store holds it (topic and encoded state), so that the
+    negotiation's state is folded from the read models, never from the event store."""
+
+    position: int
+    negotiation_id: UUID
+    version: int
+    event_type: str
+    announced_at: datetime
+    topic: str
+    state: bytes
+
+
+@dataclass(frozen=True)
 class Rows:
     """Everything one event adds to the read models."""
 
@@ -110,6 +124,7 @@ class Rows:
     retraction: Retraction | None = None
     extends_suspension: tuple[str, date] | None = None
     parties: tuple[str, ...] = ()
+    negotiation_event: NegotiationEventRow | None = None
 
 
 @cache
@@ -131,8 +146,15 @@ def frozen_row(cls: type[_Row], **fields: Any) -> _Row:
     return row
 
 
-def rows_for(event: LedgerEvent, position: int, recorded_at: datetime, kind: str) -> Rows:
-    """The rows an event adds, given its position and record time in the log."""
+def rows_for(
+    event: LedgerEvent,
+    position: int,
+    recorded_at: datetime,
+    kind: str,
+    stored: tuple[str, bytes] = ("", b""),
+) -> Rows:
+    """The rows an event adds, given its position and record time in the log, and its
+    (topic, state) as stored (kept for negotiations, whose state is a fold of them)."""
     event_row = frozen_row(
         EventRow,
         position=position,
@@ -147,10 +169,19 @@ def rows_for(event: LedgerEvent, position: int, recorded_at: datetime, kind: str
         recorded_at=recorded_at,
         summary=_summary(event),
     )
-    if isinstance(event, Negotiation.Opened):
-        return _rows(event_row, parties=tuple(event.parties))
     if isinstance(event, Negotiation.Event):
-        return _rows(event_row)
+        negotiation_event = frozen_row(
+            NegotiationEventRow,
+            position=position,
+            negotiation_id=event.originator_id,
+            version=event.originator_version,
+            event_type=event_row.event_type,
+            announced_at=event.announced_at,
+            topic=stored[0],
+            state=stored[1],
+        )
+        parties = tuple(event.parties) if isinstance(event, Negotiation.Opened) else ()
+        return _rows(event_row, parties=parties, negotiation_event=negotiation_event)
     assert isinstance(event, TariffMeasure.Event)
     return _measure_rows(event, event_row)
 
@@ -162,6 +193,7 @@ def _rows(
     retraction: Retraction | None = None,
     extends_suspension: tuple[str, date] | None = None,
     parties: tuple[str, ...] = (),
+    negotiation_event: NegotiationEventRow | None = None,
 ) -> Rows:
     return frozen_row(
         Rows,
@@ -171,6 +203,7 @@ def _rows(
         retraction=retraction,
         extends_suspension=extends_suspension,
         parties=parties,
+        negotiation_event=negotiation_event,
     )
 
 
@@ -206,6 +239,40 @@ def _fact(
     )
 
 
+def _imposed(event: TariffMeasure.Imposed, position: int) -> MeasureRow:
+    return MeasureRow(
+        measure_id=event.originator_id,
+        key=event.key,
+        imposer=event.imposer,
+        name=event.name,
+        layer=event.layer,
+        targets=tuple(event.targets),
+        excluded_targets=tuple(event.excluded_targets),
+        instruments=tuple(event.instruments),
+        event_id=event.event_id,
+        position=position,
+        occurred_on=event.occurred_on,
+        effective_known=event.effective_on is not None,
+        announced_at=event.announced_at,
+    )
+
+
+def _imposed_facts(event: TariffMeasure.Imposed, at: int) -> list[FactRow]:
+    facts: list[FactRow] = []
+    if event.rate_pct is not None:
+        facts.append(_fact(event, at, "rate", "", rate_pct=event.rate_pct))
+    for prefix, prefix_rate in event.rate_by_prefix.items():
+        facts.append(_fact(event, at, "rate", prefix, rate_pct=Decimal(prefix_rate)))
+    covered = dict.fromkeys([*event.hs_prefixes, *event.rate_by_prefix])
+    facts += [_fact(event, at, "coverage", p, state="covered") for p in covered]
+    unknown = START_UNKNOWN if event.effective_on is None else ""
+    facts += [
+        _fact(event, at, "exclusion", p, state="excluded", detail=unknown)
+        for p in event.excluded_hs_prefixes
+    ]
+    return facts
+
+
 def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:
     at = event_row.position
     facts: list[FactRow] = []
@@ -214,38 +281,8 @@ def _measure_rows(event: TariffMeasure.Event, event_row: EventRow) -> Rows:
     extends: tuple[str, date] | None = None
     match event:
         case TariffMeasure.Imposed():
-            measure = MeasureRow(
-                measure_id=event.originator_id,
-                key=event.key,
-                imposer=event.imposer,
-                name=event.name,
-                layer=event.layer,
-                targets=tuple(event.targets),
-                excluded_targets=tuple(event.excluded_targets),
-                instruments=tuple(event.instruments),
-                event_id=event.event_id,
-                position=event_row.position,
-                occurred_on=event.occurred_on,
-                effective_known=event.effective_on is not None,
-                announced_at=event.announced_at,
-            )
-            if event.rate_pct is not None:
-                facts.append(_fact(event, at, "rate", "", rate_pct=event.rate_pct))
-            for prefix, prefix_rate in event.rate_by_prefix.items():
-                facts.append(_fact(event, at, "rate", prefix, rate_pct=Decimal(prefix_rate)))
-            covered = dict.fromkeys([*event.hs_prefixes, *event.rate_by_prefix])
-            facts += [_fact(event, at, "coverage", p, state="covered") for p in covered]
-            facts += [
-                _fact(
-                    event,
-                    at,
-                    "exclusion",
-                    p,
-                    state="excluded",
-                    detail=START_UNKNOWN if event.effective_on is None else "",
-                )
-                for p in event.excluded_hs_prefixes
-            ]
+            measure = _imposed(event, at)
+            facts += _imposed_facts(event, at)
         case TariffMeasure.RateChanged():
             keys = tuple(event.hs_prefixes) or ("",)
             facts += [_fact(event, at, "rate", k, rate_pct=event.rate_pct) for k in keys]

@@ -4,31 +4,40 @@ Why not the library's ProjectionRunner as is: the read models need each event's 
 time (the store stamps it; a Notification does not carry it) and rebuilds need batches
 (one transaction per thousand events, not per event). The contract is the library's:
 a tracking recorder commits the position with the rows, so catching up after a crash
-resumes exactly where the last committed batch ended.
+resumes exactly where the last committed batch ended, and a batch another process has
+projected first is skipped.
 
-How it keeps up: on SQLite (the library's SQLite recorder cannot push), the writer's
-process catches up right after its own saves, and every query first catches up from
-the log (one indexed MAX lookup when nothing is new). On PostgreSQL the same works, and
-`tradeledger project` runs a worker that follows LISTEN/NOTIFY.
+Where it runs (the write side ends at the store; reads never project): in the process
+that committed, right after each commit (`project_committed`, hooked to the Ledger by
+the composition root); in each API process, a follower (projections.follower) for the
+commits of other processes; on PostgreSQL, also the `tradeledger project` worker. After
+each batch it commits it tells the read models' progress, which wakes the readers
+waiting for a position.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain.events import LedgerEvent
 from domain.ledger import MEASURE, NEGOTIATION, Ledger
 from domain.measure import TariffMeasure
-from projections.facts import Rows, rows_for
+from projections.facts import NegotiationEventRow, Rows, rows_for
+from projections.progress import ReadModelProgress
+from projections.view_reading import UnkeptEvent
 from projections.views import ReadModelView
 from storage import RecordedNotification, RecordTimeRecorder
+
+logger = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -117,6 +126,10 @@ pipelining pays off with them: a 100k rebuild on PostgreSQL ran about 15-30% fas
 with 10000 than with 2000."""
 
 
+DEFAULT_COMMIT_WAIT = 5.0
+"""Seconds a commit waits for a projection under way in its process before leaving its
+events to it (see Projector.project_committed)."""
+
 Progress = Callable[[int, int], None]
 """Called with (position reached, last position in the log) after each batch."""
 
@@ -125,7 +138,11 @@ class Projector:
     """Projects the ledger's log into a ReadModelView, exactly once per event."""
 
     def __init__(
-        self, ledger: Ledger, view: ReadModelView, batch_size: int = DEFAULT_BATCH_SIZE
+        self,
+        ledger: Ledger,
+        view: ReadModelView,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        reached: ReadModelProgress | None = None,
     ) -> None:
         recorder = ledger.recorder
         if not isinstance(recorder, RecordTimeRecorder):
@@ -135,6 +152,11 @@ class Projector:
         self.recorder: RecordTimeRecorder = recorder
         self.view = view
         self.batch_size = batch_size
+        self.reached = reached if reached is not None else ReadModelProgress(view.current_position)
+        """Where the read models have got: told of every batch committed here, for the
+        readers waiting for a position."""
+        self.commit_wait = DEFAULT_COMMIT_WAIT
+        """Seconds a commit waits to project its events while another thread projects."""
         self._lock = threading.Lock()
 
     @property
@@ -144,17 +166,28 @@ class Projector:
     def log_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
-    def settled_position(self) -> int:
-        """The view's position once everything committed before this call is projected.
+    def project_committed(self, position: int) -> None:
+        """Project what this process has just committed, up to `position` (and whatever
+        else is new), right after the commit, in the thread that committed.
 
-        One read of both positions (one round trip where the view and the log share a
-        database) when nothing is new, which is the usual case for a query.
+        The commit stands whatever happens here, so a failure is logged, not raised: the
+        follower, the worker or the next commit projects the events instead. So is a
+        wait of more than `commit_wait` seconds for another thread of this process that
+        is projecting (a follower catching up with a long log): it goes on to this
+        commit's events by itself.
         """
-        view_at, log_at = self.view.positions(self.recorder)
-        if log_at > view_at:
-            self.catch_up()
-            view_at = self.view.current_position()
-        return view_at
+        if self.reached.position >= position:
+            return
+        if not self._lock.acquire(timeout=self.commit_wait):
+            logger.warning("log position %d is left to the projection under way", position)
+            return
+        try:
+            if self.reached.position < position:
+                self._catch_up(None, None)
+        except Exception:
+            logger.exception("projecting the commit up to log position %d failed", position)
+        finally:
+            self._lock.release()
 
     def catch_up(self, progress: Progress | None = None, limit: int | None = None) -> int:
         """Project every event recorded after the view's position; return how many.
@@ -165,9 +198,15 @@ class Projector:
         its tracking position, so a crash still loses or repeats nothing. A catch-up that
         fits in one batch is written by the calling thread alone.
         """
+        with self._lock:
+            return self._catch_up(progress, limit)
+
+    def _catch_up(self, progress: Progress | None, limit: int | None) -> int:
         done = 0
-        with self._lock, _BatchWriter(self.view) as writer:
+        at_end = False  # the last batch read was short: the log ended there when read
+        with _BatchWriter(self.view) as writer:
             position = self.view.current_position()
+            self.reached.advance(position)
             end = self.log_position() if progress else 0
             while True:
                 size = self.batch_size
@@ -175,7 +214,7 @@ class Projector:
                     size = min(size, limit - done - writer.pending_events)
                 with _cyclic_gc_paused():
                     batch: Sequence[RecordedNotification] = []
-                    if size > 0:
+                    if size > 0 and not at_end:
                         batch = self.recorder.select_notifications_with_record_time(
                             start=position, limit=size, inclusive_of_start=False
                         )
@@ -186,13 +225,19 @@ class Projector:
                     # Another process projected the pending batch first: carry on from
                     # there (the batch just read follows the pending one, so it goes too).
                     position = self.view.current_position()
+                    self.reached.advance(position)
+                    at_end = False
                     continue
+                if written:
+                    self.reached.advance(writer.position)
                 done += written
                 if written and progress:
                     progress(writer.position, max(end, writer.position))
                 if not batch:
                     break
                 position = batch[-1].id
+                # What commits after a short read is projected after its own commit.
+                at_end = len(batch) < size
                 tracking = Tracking(self.view.application_name, position)
                 writer.submit(rows, tracking, len(batch), in_background=len(batch) == size)
         return done
@@ -206,15 +251,53 @@ class Projector:
                 # The ledger's bookkeeping (idempotency keys), not a fact to project;
                 # the tracking position still moves past it with the batch.
                 continue
-            kind = MEASURE if isinstance(event, TariffMeasure.Event) else NEGOTIATION
-            rows.append(rows_for(event, notification.id, notification.recorded_at, kind))
+            if isinstance(event, TariffMeasure.Event):
+                rows.append(rows_for(event, notification.id, notification.recorded_at, MEASURE))
+            else:
+                stored = (notification.topic, notification.state)
+                rows.append(
+                    rows_for(event, notification.id, notification.recorded_at, NEGOTIATION, stored)
+                )
         return rows
+
+    def keep_negotiation_events(self) -> int:
+        """Fill the table of negotiations' events for those projected before it existed
+        (read models written by an earlier release), from the store; return how many.
+
+        Cheap when there is nothing to fill (two existence checks), so every process
+        calls it when it opens the read models; processes doing it at the same time
+        add each event once.
+        """
+        unkept = self.view.unkept_negotiation_events()
+        by_stream: dict[UUID, list[UnkeptEvent]] = {}
+        for event in unkept:
+            by_stream.setdefault(event.negotiation_id, []).append(event)
+        rows = []
+        for negotiation_id, events in by_stream.items():
+            stored = {
+                e.originator_version: e for e in self.ledger.recorder.select_events(negotiation_id)
+            }
+            rows += [
+                NegotiationEventRow(
+                    position=e.position,
+                    negotiation_id=negotiation_id,
+                    version=e.version,
+                    event_type=e.event_type,
+                    announced_at=e.announced_at,
+                    topic=stored[e.version].topic,
+                    state=stored[e.version].state,
+                )
+                for e in events
+            ]
+        self.view.keep_negotiation_events(rows)
+        return len(rows)
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every read model and project the whole log again."""
         with self._lock:
             self.view.drop()
             self.view.create_table()
+            self.reached.current()  # back to 0, where the rebuild starts
             # Loading is faster without the indexes only queries use; they are created
             # again once the rows are in (and, if the rebuild is interrupted, by
             # create_table when the next process opens the view).

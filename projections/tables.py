@@ -17,6 +17,7 @@ TABLES = (
     "tl_measure_facts",
     "tl_fact_keys",
     "tl_negotiation_parties",
+    "tl_negotiation_events",
 )
 
 
@@ -28,13 +29,14 @@ class Dialect:
     number: str
     serial_key: str
     placeholder: str
+    blob: str
 
     def sql(self, statement: str) -> str:
         """Statements are written with `?`; PostgreSQL wants `%s`."""
         return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
 
 
-SQLITE = Dialect("sqlite", "TEXT", "TEXT", "TEXT", "INTEGER PRIMARY KEY", "?")
+SQLITE = Dialect("sqlite", "TEXT", "TEXT", "TEXT", "INTEGER PRIMARY KEY", "?", "BLOB")
 POSTGRES = Dialect(
     "postgres",
     "DATE",
@@ -42,6 +44,7 @@ POSTGRES = Dialect(
     "NUMERIC",
     "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     "%s",
+    "BYTEA",
 )
 
 
@@ -116,8 +119,26 @@ def create_statements(d: Dialect) -> list[str]:
             kind TEXT NOT NULL,
             key TEXT NOT NULL,
             PRIMARY KEY (measure_id, key, kind))""",
+        *_negotiation_statements(d),
+    ]
+
+
+def _negotiation_statements(d: Dialect) -> list[str]:
+    return [
         """CREATE TABLE IF NOT EXISTS tl_negotiation_parties (
             party TEXT NOT NULL,
             negotiation_id TEXT NOT NULL,
             PRIMARY KEY (party, negotiation_id))""",
+        # A negotiation's state is a fold of its events (domain.negotiation): they are
+        # kept here as stored, so that it is folded from the read models.
+        f"""CREATE TABLE IF NOT EXISTS tl_negotiation_events (
+            position BIGINT PRIMARY KEY,
+            negotiation_id TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            event_type TEXT NOT NULL,
+            announced_at {d.instant} NOT NULL,
+            topic TEXT NOT NULL,
+            state {d.blob} NOT NULL)""",
+        """CREATE INDEX IF NOT EXISTS tl_negotiation_events_stream
+            ON tl_negotiation_events (negotiation_id, position)""",
     ]

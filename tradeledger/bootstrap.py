@@ -4,6 +4,10 @@ The API, the CLI and the benchmarks all start here, so that a store is opened th
 way everywhere: the Ledger on the configured backend, the read-model view beside it
 (the same SQLite file or PostgreSQL database; an in-memory SQLite database when the
 ledger itself is in memory), a Projector that keeps the view current, and the Queries.
+
+The write side ends at the store, and the read side only reads: the Projector is hooked
+to the Ledger's commits, so that a process projects what it commits right after the
+commit; a process serving reads also follows the commits of others (`follow_commits`).
 """
 
 from __future__ import annotations
@@ -17,9 +21,14 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from domain.ledger import Ledger
+from projections.follower import Follower
+from projections.progress import ReadModelProgress
 from projections.projector import DEFAULT_BATCH_SIZE, Projector
-from projections.queries import Queries
-from projections.views import PostgresReadModelView, ReadModelView, SQLiteReadModelView
+from projections.queries import DEFAULT_WAIT_TIMEOUT, Queries
+from projections.views import ReadModelView
+from projections.views_postgres import PostgresReadModelView
+from projections.views_sqlite import SQLiteReadModelView
+from storage.eventlog import LogBell
 from tradeledger.runtime import open_ledger
 from tradeledger.settings import StoreConfig, store_config
 
@@ -61,16 +70,28 @@ def open_services(
     config: StoreConfig | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     batch_size: int | None = None,
+    read_wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
 ) -> Services:
     """Open the configured store (TRADELEDGER_DATABASE_URL unless `config` is given).
 
     The projector's batch size comes from TRADELEDGER_PROJECTION_BATCH (default
-    projections.projector.DEFAULT_BATCH_SIZE).
+    projections.projector.DEFAULT_BATCH_SIZE). A query given a `min_position` waits up to
+    `read_wait_timeout` seconds for the read models to reach it.
     """
     config = config or store_config()
     if batch_size is None:
         batch_size = int(os.environ.get(BATCH_SIZE_VARIABLE, "") or DEFAULT_BATCH_SIZE)
     ledger = open_ledger(config)
     view = _view(ledger, config)
-    projector = Projector(ledger, view, batch_size=batch_size)
-    return Services(config, ledger, view, projector, Queries(ledger, view, projector, clock))
+    reached = ReadModelProgress(view.current_position)
+    projector = Projector(ledger, view, batch_size=batch_size, reached=reached)
+    projector.keep_negotiation_events()
+    ledger.after_commit(projector.project_committed)
+    queries = Queries(view, ledger.mapper, reached, clock, wait_timeout=read_wait_timeout)
+    return Services(config, ledger, view, projector, queries)
+
+
+def follow_commits(services: Services, bell: LogBell) -> Follower:
+    """Start projecting, on a thread of this process, what other processes commit to the
+    store (woken by `bell`); stop it with `.stop()`."""
+    return Follower(services.projector, bell).start()

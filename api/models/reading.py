@@ -15,8 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.models.public import Number, Public
 from domain.negotiation_state import NegotiationState
-from projections.diff import Diff
-from projections.queries import (
+from projections.answers import (
     AsOf,
     DutyAnswer,
     MeasureState,
@@ -24,6 +23,7 @@ from projections.queries import (
     Schedule,
     TimelineEntry,
 )
+from projections.diff import Diff
 
 # -- reading: the point in time ---------------------------------------------------------
 

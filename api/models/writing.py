@@ -136,6 +136,7 @@ class WrittenPublic(Public):
                     "version": 2,
                     "created": False,
                     "events": [{"event_id": "US-CN-FENT-20", "version": 2, "position": 17}],
+                    "position": 17,
                 }
             ]
         }
@@ -147,6 +148,10 @@ class WrittenPublic(Public):
     version: int = Field(description="The stream's version after the write (also the ETag).")
     created: bool = Field(description="Whether the write created the stream.")
     events: list[RecordedEventPublic]
+    position: int = Field(
+        description="The log position the write reached (also X-Log-Position): read with it "
+        "as `min_position` to see the write."
+    )
 
     @classmethod
     def of(cls, written: Written) -> WrittenPublic:

@@ -48,8 +48,10 @@ def test_creating_a_measure_answers_its_id_version_event_and_position(client: Te
         "version": 1,
         "created": True,
         "events": [{"event_id": "US-CN-FENT-10", "version": 1, "position": 1}],
+        "position": 1,
     }
     assert response.headers["ETag"] == '"1"'
+    assert response.headers["X-Log-Position"] == "1"
     assert response.headers["Location"] == f"/v1/measures/{FENTANYL_ID}"
 
 
@@ -164,7 +166,9 @@ def test_one_event_is_appended_to_a_stream_named_by_key(client: TestClient) -> N
         "version": 2,
         "created": False,
         "events": [{"event_id": "US-CN-FENT-20", "version": 2, "position": 2}],
+        "position": 2,
     }
+    assert response.headers["X-Log-Position"] == "2"
     assert "Location" not in response.headers
 
 

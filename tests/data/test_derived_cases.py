@@ -19,6 +19,7 @@ from domain.measure import TariffMeasure
 from domain.negotiation_state import Status
 from domain.values import Reliability
 from projections.evaluation import Reason
+from projections.timepoint import TimePoint
 from tests.data.conftest import LoadedStore, dataset_lines
 
 
@@ -257,8 +258,10 @@ def test_duty(store: LoadedStore, case: Case) -> None:
         case.importer,
         case.origin,
         case.hs,
-        on=date.fromisoformat(case.on),
-        known_at=date.fromisoformat(case.known_at) if case.known_at else None,
+        at=TimePoint(
+            on=date.fromisoformat(case.on),
+            known_at=date.fromisoformat(case.known_at) if case.known_at else None,
+        ),
     )
 
     assert answer.total_additional_pct == case.total
@@ -267,7 +270,7 @@ def test_duty(store: LoadedStore, case: Case) -> None:
 
 
 def test_the_ieepa_ruling_stops_collection_and_says_so(store: LoadedStore) -> None:
-    answer = store.services.queries.duty_on("US", "CN", TOY, on=date(2026, 3, 1))
+    answer = store.services.queries.duty_on("US", "CN", TOY, at=TimePoint(on=date(2026, 3, 1)))
 
     stopped = {s.key: s for s in answer.not_applied if s.reason is Reason.COLLECTION_STOPPED}
     assert set(stopped) >= {FENT, RECIP_CN}
@@ -276,14 +279,14 @@ def test_the_ieepa_ruling_stops_collection_and_says_so(store: LoadedStore) -> No
 
 def test_what_was_assessed_before_the_ruling_stays_on_record(store: LoadedStore) -> None:
     # Asked today about an entry of Feb 2026, before the ruling's effective day.
-    answer = store.services.queries.duty_on("US", "CN", TOY, on=date(2026, 2, 20))
+    answer = store.services.queries.duty_on("US", "CN", TOY, at=TimePoint(on=date(2026, 2, 20)))
 
     assert {a.key: a.rate_pct for a in answer.applied} == {FENT: D(10), RECIP_CN: D(10)}
 
 
 def test_a_suspended_rate_shows_its_scheduled_rate_and_end(store: LoadedStore) -> None:
     answer = store.services.queries.duty_on(
-        "US", "CN", TOY, on=date(2025, 5, 20), known_at=date(2025, 5, 20)
+        "US", "CN", TOY, at=TimePoint(on=date(2025, 5, 20), known_at=date(2025, 5, 20))
     )
 
     reciprocal = next(a for a in answer.applied if a.key == RECIP_CN)
@@ -292,14 +295,14 @@ def test_a_suspended_rate_shows_its_scheduled_rate_and_end(store: LoadedStore) -
 
 
 def test_a_section_232_good_is_not_charged_the_reciprocal_tariff(store: LoadedStore) -> None:
-    answer = store.services.queries.duty_on("US", "CN", STEEL, on=date(2025, 5, 1))
+    answer = store.services.queries.duty_on("US", "CN", STEEL, at=TimePoint(on=date(2025, 5, 1)))
 
     displaced = {s.key: s.events for s in answer.not_applied if s.reason is Reason.DISPLACED}
     assert displaced[RECIP_CN] == ("US-RECIP-EO14257/us-s232-steel-aluminium",)
 
 
 def test_toys_are_excluded_from_section_301_as_list_4b(store: LoadedStore) -> None:
-    answer = store.services.queries.duty_on("US", "CN", TOY, on=date(2025, 4, 15))
+    answer = store.services.queries.duty_on("US", "CN", TOY, at=TimePoint(on=date(2025, 4, 15)))
 
     section_301 = next(s for s in answer.not_applied if s.key == "us-s301-china")
     assert (section_301.reason, section_301.events) == (Reason.EXCLUDED, ("US-301-LEGACY",))
@@ -307,7 +310,7 @@ def test_toys_are_excluded_from_section_301_as_list_4b(store: LoadedStore) -> No
 
 def test_before_the_dataset_was_recorded_the_ledger_answered_nothing(store: LoadedStore) -> None:
     answer = store.services.queries.duty_on(
-        "US", "CN", TOY, on=date(2025, 4, 15), recorded_at=store.before_load
+        "US", "CN", TOY, at=TimePoint(on=date(2025, 4, 15), recorded_at=store.before_load)
     )
 
     assert (answer.total_additional_pct, answer.applied) == (D(0), ())
@@ -316,7 +319,9 @@ def test_before_the_dataset_was_recorded_the_ledger_answered_nothing(store: Load
 def test_every_event_a_duty_answer_cites_is_a_dataset_event(store: LoadedStore) -> None:
     event_ids = {line["event_id"] for line in dataset_lines()}
     answers = [
-        store.services.queries.duty_on(importer, origin, hs, on=date.fromisoformat(on))
+        store.services.queries.duty_on(
+            importer, origin, hs, at=TimePoint(on=date.fromisoformat(on))
+        )
         for importer, origin, hs, on in [
             ("US", "CN", TOY, "2025-05-20"),
             ("US", "CN", EV, "2025-05-01"),
@@ -345,7 +350,7 @@ def test_the_unofficial_exemptions_carry_their_low_reliability(store: LoadedStor
 
 
 def test_an_exclusion_with_an_unknown_start_is_flagged_in_the_answer(store: LoadedStore) -> None:
-    answer = store.services.queries.duty_on("CN", "US", ETHANE, on=date(2025, 5, 1))
+    answer = store.services.queries.duty_on("CN", "US", ETHANE, at=TimePoint(on=date(2025, 5, 1)))
 
     waived = next(s for s in answer.not_applied if s.key == "cn-us-retaliation-all-goods")
     assert waived.reason is Reason.EXCLUDED
@@ -359,8 +364,12 @@ def test_a_chinese_ev_asked_at_six_digits_names_the_eight_digit_line_charged_dif
     # 8703.80 is not one question: lines under it outside that scope pay the reciprocal
     # tariff, 8703.80.00 pays 20 fentanyl + 25 auto 232 + 100 Section 301. The answer
     # must say so rather than silently answer for one of them.
-    coarse = store.services.queries.duty_on("US", "CN", "8703.80", on=date(2025, 5, 1))
-    precise = store.services.queries.duty_on("US", "CN", "8703.80.00", on=date(2025, 5, 1))
+    coarse = store.services.queries.duty_on(
+        "US", "CN", "8703.80", at=TimePoint(on=date(2025, 5, 1))
+    )
+    precise = store.services.queries.duty_on(
+        "US", "CN", "8703.80.00", at=TimePoint(on=date(2025, 5, 1))
+    )
 
     assert precise.total_additional_pct == D(145)
     assert precise.finer_lines == ()
@@ -377,7 +386,9 @@ def test_a_chinese_ev_asked_at_six_digits_names_the_eight_digit_line_charged_dif
 def test_us_china_talks_on_may_1_2025_are_a_preconditions_standoff(store: LoadedStore) -> None:
     # The seed report: the US reached out through a back channel; China wants
     # "meaningful measures" first.
-    state = store.services.queries.negotiation_state("us-cn-trade-talks", date(2025, 5, 1)).state
+    state = store.services.queries.negotiation_state(
+        "us-cn-trade-talks", at=TimePoint(on=date(2025, 5, 1))
+    ).state
 
     assert state.status is Status.PRECONDITIONS
     assert [p.event_id for p in state.open_preconditions] == ["SEED-2025-04-CN-PRECONDITION"]
@@ -386,7 +397,9 @@ def test_us_china_talks_on_may_1_2025_are_a_preconditions_standoff(store: Loaded
 
 
 def test_us_china_talks_on_may_15_2025_are_a_truce_until_august_12(store: LoadedStore) -> None:
-    state = store.services.queries.negotiation_state("us-cn-trade-talks", date(2025, 5, 15)).state
+    state = store.services.queries.negotiation_state(
+        "us-cn-trade-talks", at=TimePoint(on=date(2025, 5, 15))
+    ).state
 
     assert state.status is Status.TRUCE
     assert state.truce_ends_on == date(2025, 8, 12)
@@ -407,8 +420,12 @@ def test_us_china_truce_as_known_before_the_august_extension_expires_on_august_1
 ) -> None:
     queries = store.services.queries
 
-    before = queries.negotiation_state("us-cn-trade-talks", date(2025, 8, 12), date(2025, 8, 10))
-    after = queries.negotiation_state("us-cn-trade-talks", date(2025, 8, 12), date(2025, 8, 11))
+    before = queries.negotiation_state(
+        "us-cn-trade-talks", at=TimePoint(on=date(2025, 8, 12), known_at=date(2025, 8, 10))
+    )
+    after = queries.negotiation_state(
+        "us-cn-trade-talks", at=TimePoint(on=date(2025, 8, 12), known_at=date(2025, 8, 11))
+    )
 
     assert before.state.status is Status.TRUCE_EXPIRED
     assert (after.state.status, after.state.truce_ends_on) == (Status.TRUCE, date(2025, 11, 10))
@@ -419,8 +436,12 @@ def test_the_october_threat_puts_us_china_talks_under_escalation_until_busan(
 ) -> None:
     queries = store.services.queries
 
-    threatened = queries.negotiation_state("us-cn-trade-talks", date(2025, 10, 15)).state
-    busan = queries.negotiation_state("us-cn-trade-talks", date(2025, 11, 15)).state
+    threatened = queries.negotiation_state(
+        "us-cn-trade-talks", at=TimePoint(on=date(2025, 10, 15))
+    ).state
+    busan = queries.negotiation_state(
+        "us-cn-trade-talks", at=TimePoint(on=date(2025, 11, 15))
+    ).state
 
     assert threatened.status is Status.ESCALATION_THREATENED
     assert [t.event_id for t in threatened.threats] == ["US-CN-THREAT-100"]
@@ -433,7 +454,7 @@ def test_us_india_talks_are_postponed_in_august_and_resumed_in_september(
     queries = store.services.queries
 
     statuses = [
-        queries.negotiation_state("us-in-bta", date.fromisoformat(on)).state.status
+        queries.negotiation_state("us-in-bta", at=TimePoint(on=date.fromisoformat(on))).state.status
         for on in ("2025-04-20", "2025-05-10", "2025-09-01", "2025-09-20", "2026-02-10")
     ]
 
@@ -451,8 +472,8 @@ def test_the_us_uk_deal_is_announced_in_may_and_implemented_from_june_30(
 ) -> None:
     queries = store.services.queries
 
-    announced = queries.negotiation_state("us-uk-epd", date(2025, 5, 20)).state
-    implemented = queries.negotiation_state("us-uk-epd", date(2025, 7, 1)).state
+    announced = queries.negotiation_state("us-uk-epd", at=TimePoint(on=date(2025, 5, 20))).state
+    implemented = queries.negotiation_state("us-uk-epd", at=TimePoint(on=date(2025, 7, 1))).state
 
     assert announced.status is Status.FRAMEWORK
     assert implemented.status is Status.IMPLEMENTING

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 
+from projections.timepoint import TimePoint
 from tests.data.conftest import LoadedStore, tradeledger
 
 
@@ -69,8 +70,10 @@ def test_worked_example_through_the_python_api(store: LoadedStore, example: Exam
         example.importer,
         example.origin,
         example.hs,
-        on=date.fromisoformat(example.on),
-        known_at=date.fromisoformat(example.known_at) if example.known_at else None,
+        at=TimePoint(
+            on=date.fromisoformat(example.on),
+            known_at=date.fromisoformat(example.known_at) if example.known_at else None,
+        ),
     )
 
     assert answer.total_additional_pct == example.total

@@ -46,6 +46,7 @@ from domain.errors import DomainError, StreamNotFound
 from domain.events import Facts
 from domain.ledger import MEASURE
 from domain.values import Provenance, Reliability, Source
+from projections.timepoint import TimePoint
 from tests.projections.conftest import FOREIGN_IMPOSER, ORIGINS, Backend, World
 from tests.projections.spec import DutySpec, Recorded, spec_duty, spec_measure_rate
 
@@ -637,9 +638,7 @@ def check_duty(world: World, point: QueryPoint, at: Instants) -> None:
         world.importer,
         point.origin,
         point.hs,
-        on=at.on,
-        known_at=at.known_as_given,
-        recorded_at=at.recorded_at,
+        at=TimePoint(on=at.on, known_at=at.known_as_given, recorded_at=at.recorded_at),
     )
     actual = DutySpec(
         answer.total_additional_pct,
@@ -667,7 +666,8 @@ def check_measure_state(world: World, measure_id: UUID, at: Instants) -> None:
     """Status and charged rate; a measure not in force charges nothing (None)."""
     try:
         state = world.queries.measure_state(
-            measure_id, on=at.on, known_at=at.known_as_given, recorded_at=at.recorded_at
+            measure_id,
+            at=TimePoint(on=at.on, known_at=at.known_as_given, recorded_at=at.recorded_at),
         )
     except StreamNotFound:
         actual = None

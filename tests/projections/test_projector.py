@@ -19,11 +19,14 @@ from typing import Any
 import pytest
 
 from domain.commands import AppendChange, BatchItem, Change, ImposeMeasure, MeasureTerms
+from domain.errors import StreamNotFound
 from domain.events import Facts
 from domain.ledger import stream_id_for_key
 from domain.measure_changes import ChangeRate, GrantExclusion, GrantSuspension
 from domain.values import Provenance, Reliability, Source
+from projections.progress import ReadModelBehind
 from projections.tables import TABLES
+from projections.timepoint import TimePoint
 from tradeledger.bootstrap import Services, open_services
 from tradeledger.runtime import open_ledger
 from tradeledger.settings import StoreConfig, parse_database_url
@@ -215,14 +218,12 @@ def test_rebuild_is_idempotent_when_nothing_changed(store: Store) -> None:
     assert before == after
 
 
-def test_a_query_first_projects_what_another_process_committed(store: Store) -> None:
-    reader = open_services(store.config)
+def test_a_query_answers_where_the_read_models_are_and_never_projects(store: Store) -> None:
+    reader = open_services(store.config, read_wait_timeout=0.2)
     writer = open_ledger(store.config)  # a ledger without read models, as in another process
     try:
         reader.projector.catch_up()
-        log_at = reader.ledger.recorder.max_notification_id() or 0
-        assert reader.view.positions(reader.ledger.recorder) == (log_at, log_at)
-
+        projected = reader.view.current_position()
         writer.create_stream(
             ImposeMeasure(
                 measure_id=stream_id_for_key("measure", "late-arrival"),
@@ -231,16 +232,22 @@ def test_a_query_first_projects_what_another_process_committed(store: Store) -> 
                 terms=MeasureTerms("US", "Late arrival", ("CN",), "late", rate_pct=Decimal(7)),
             )
         )
-        view_at, new_log_at = reader.view.positions(reader.ledger.recorder)
-        assert (view_at, new_log_at) == (log_at, log_at + 1)
+        on = TimePoint(on=date(2025, 6, 2))
 
-        assert reader.projector.settled_position() == log_at + 1
-        assert reader.view.positions(reader.ledger.recorder) == (log_at + 1, log_at + 1)
-        answer = reader.queries.measure_state("late-arrival", on=date(2025, 6, 2))
-        assert answer.charged_rate_pct == Decimal(7)
+        with pytest.raises(StreamNotFound):
+            reader.queries.measure_state("late-arrival", at=on)
+        with pytest.raises(ReadModelBehind) as behind:
+            reader.queries.measure_state("late-arrival", at=on, min_position=projected + 1)
+        still = reader.view.current_position()
+        reader.projector.catch_up()
+        answer = reader.queries.measure_state("late-arrival", at=on, min_position=projected + 1)
     finally:
         writer.close()
         reader.close()
+
+    assert still == projected
+    assert (behind.value.asked, behind.value.reached) == (projected + 1, projected)
+    assert (answer.charged_rate_pct, answer.as_of.position) == (Decimal(7), projected + 1)
 
 
 def test_the_projection_worker_wakes_on_the_stores_notification_not_its_poll(

@@ -1,0 +1,146 @@
+"""The answers of the read side: plain frozen dataclasses, each saying which point on the
+three time axes it answers for and the log position it stands on (`AsOf`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from domain.negotiation_state import NegotiationState
+from projections.evaluation import ActiveSuspension, AppliedMeasure, SkippedMeasure
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The point a query answers for, on all three axes, and the log position it stands on:
+    the read models' position when it was asked, or the last position recorded by
+    `recorded_at` if that is earlier."""
+
+    on: date
+    known_at: datetime
+    recorded_at: datetime
+    position: int
+
+
+@dataclass(frozen=True)
+class FinerLine:
+    """A more precise code under the one asked, that the measures treat differently.
+
+    A measure scoped to HS 8703.80.00 does not cover a question about 8703.80 (most
+    lines under it may be outside the measure), but the answer then depends on the
+    line: each such line is listed with its own total, so that no answer silently
+    stands for a product it does not describe.
+    """
+
+    hs_prefix: str
+    total_additional_pct: Decimal
+    applied: tuple[str, ...]
+    """Keys of the measures applied to this line."""
+
+
+@dataclass(frozen=True)
+class DutyAnswer:
+    importer: str
+    origin: str
+    hs: str
+    hs_digits: str
+    as_of: AsOf
+    total_additional_pct: Decimal
+    applied: tuple[AppliedMeasure, ...]
+    not_applied: tuple[SkippedMeasure, ...]
+    finer_lines: tuple[FinerLine, ...] = ()
+    """Lines under `hs` whose duty differs from the total above (empty when `hs` is as
+    precise as every measure's scope)."""
+    finer_lines_truncated: bool = False
+    """More than FINER_LINES_LIMIT finer lines exist; only the first are listed."""
+
+
+@dataclass(frozen=True)
+class RateInForce:
+    hs_prefix: str
+    rate_pct: Decimal
+    since: date
+    event_id: str
+
+
+@dataclass(frozen=True)
+class ScopeEntry:
+    hs_prefix: str
+    state: str
+    since: date
+    event_id: str
+
+
+@dataclass(frozen=True)
+class PrecedenceRule:
+    event_id: str
+    since: date
+    displaces_measures: tuple[str, ...]
+    displaces_layers: tuple[str, ...]
+    hs_prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MeasureState:
+    """A measure on one day: whether it is in force, its rates, scope, suspensions, rules."""
+
+    measure_id: UUID
+    key: str
+    name: str
+    imposer: str
+    layer: str
+    targets: tuple[str, ...]
+    excluded_targets: tuple[str, ...]
+    instruments: tuple[str, ...]
+    as_of: AsOf
+    status: str
+    status_events: tuple[str, ...]
+    rates: tuple[RateInForce, ...]
+    charged_rate_pct: Decimal | None
+    coverage: tuple[ScopeEntry, ...]
+    exclusions: tuple[ScopeEntry, ...]
+    suspensions: tuple[ActiveSuspension, ...]
+    legal_status: str | None
+    legal_status_event: str | None
+    precedence: tuple[PrecedenceRule, ...]
+    imposed_event: str
+    effective_from: date
+
+
+@dataclass(frozen=True)
+class Schedule:
+    imposer: str
+    origin: str
+    as_of: AsOf
+    measures: tuple[MeasureState, ...]
+
+
+@dataclass(frozen=True)
+class NegotiationAnswer:
+    as_of: AsOf
+    state: NegotiationState
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    position: int
+    stream_id: UUID
+    stream_kind: str
+    version: int
+    event_type: str
+    event_id: str
+    effective_on: date | None
+    announced_at: datetime
+    recorded_at: datetime
+    summary: str
+    retracted_at: int | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Events of one or more streams with their three dates, in the order asked for."""
+
+    as_of: AsOf
+    entries: tuple[TimelineEntry, ...]
