@@ -1,7 +1,9 @@
 """Keeps one process's read models current with the commits other processes make.
 
-A process projects its own commits right after making them (Projector.project_committed);
-what another process commits (the CLI's `append`, a second server) reaches this one
+A process without a follower (the CLI) projects its own commits right after making them,
+in the thread that committed (Projector.project_committed); in a process with one (a
+server) the commit wakes the follower instead and returns at once. What another process
+commits (the CLI's `append`, a second server) reaches this one
 through the follower: a thread woken by the store's commit notifications (the process's
 LogBell: LISTEN/NOTIFY on PostgreSQL; on SQLite the in-process commit signal, and the
 subscription's poll for other processes' commits), and by a coarse poll of its own in
@@ -58,11 +60,13 @@ class Follower:
             )
             self._thread.start()
             self.bell.add(self._wake.set)
+            self.projector.wake_follower = self._wake.set
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop following, once the batch being written (if any) has committed."""
         self.bell.discard(self._wake.set)
+        self.projector.wake_follower = None
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

@@ -44,11 +44,18 @@ class ReadModelProgress:
         self.poll_interval = poll_interval
         self._position = 0
         self._changed = threading.Condition()
+        self.committed = 0
+        """The last log position this process itself committed: its readers wait for it
+        (read-your-writes within a process, without asking for a position)."""
 
     @property
     def position(self) -> int:
         """The last position learnt (0 before any)."""
         return self._position
+
+    def note_committed(self, position: int) -> None:
+        """This process has committed up to `position` (called after every save)."""
+        self.committed = max(self.committed, position)
 
     def advance(self, position: int) -> None:
         """The read models have committed everything up to `position`: wake the readers

@@ -157,6 +157,9 @@ class Projector:
         readers waiting for a position."""
         self.commit_wait = DEFAULT_COMMIT_WAIT
         """Seconds a commit waits to project its events while another thread projects."""
+        self.wake_follower: Callable[[], None] | None = None
+        """Set while a follower thread projects for this process: a commit then only wakes
+        it, and the thread that committed returns at once (see project_committed)."""
         self._lock = threading.Lock()
 
     @property
@@ -168,7 +171,11 @@ class Projector:
 
     def project_committed(self, position: int) -> None:
         """Project what this process has just committed, up to `position` (and whatever
-        else is new), right after the commit, in the thread that committed.
+        else is new), right after the commit: in the thread that committed, or, while a
+        follower runs in this process (a server), on the follower's thread, woken now, so
+        that the write returns at once and the follower projects several commits in one
+        transaction when they come fast. Readers of this process wait for the position
+        in both cases (ReadModelProgress.committed).
 
         The commit stands whatever happens here, so a failure is logged, not raised: the
         follower, the worker or the next commit projects the events instead. So is a
@@ -176,7 +183,11 @@ class Projector:
         is projecting (a follower catching up with a long log): it goes on to this
         commit's events by itself.
         """
+        self.reached.note_committed(position)
         if self.reached.position >= position:
+            return
+        if self.wake_follower is not None:
+            self.wake_follower()
             return
         if not self._lock.acquire(timeout=self.commit_wait):
             logger.warning("log position %d is left to the projection under way", position)

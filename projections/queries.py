@@ -79,8 +79,10 @@ class Queries:
     def as_of(self, at: TimePoint = NOW, min_position: int = 0) -> AsOf:
         """The point `at` with its defaults filled in, and the position to answer from:
         the read models' (once they have reached `min_position`), or the last one
-        recorded by `at.recorded_at` if earlier."""
-        position = self.reached.wait_for(min_position, self.wait_timeout)
+        recorded by `at.recorded_at` if earlier. A reader also waits for what this process
+        itself last committed, so that it reads its own writes without asking."""
+        wanted = max(min_position, self.reached.committed)
+        position = self.reached.wait_for(wanted, self.wait_timeout)
         on, known_at, recorded_at = at.resolve(self.clock())
         if at.recorded_at is not None:
             position = min(position, self.view.position_at(recorded_at))
