@@ -31,7 +31,7 @@ from cli.main import (
     read_records,
 )
 from domain.ledger import BatchItem, BatchItemError, Ledger
-from tradeledger.runtime import open_ledger
+from tradeledger.bootstrap import open_ledger
 
 DEFAULT_PATH = "data"
 """Where the dataset lives in a source checkout, relative to the working directory."""

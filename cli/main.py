@@ -38,9 +38,8 @@ from domain.ledger import (
 )
 from eventschema import DATASET_LINE, describe_errors, to_batch_item
 from storage.eventlog import EventLog, LogEntry, LogFilter
-from tradeledger.bootstrap import open_services
-from tradeledger.runtime import open_ledger, store_location
-from tradeledger.settings import ConfigurationError, store_config
+from tradeledger.bootstrap import open_ledger, open_services, store_location
+from tradeledger.errors import ConfigurationError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "cli.audit",
@@ -73,9 +72,9 @@ def init() -> None:
 
     The store is the one TRADELEDGER_DATABASE_URL names. Running it again changes nothing.
     """
-    config = store_config()
-    open_services(config).close()
-    typer.echo(f"ledger ready: {store_location(config)}")
+    services = open_services()
+    services.close()
+    typer.echo(f"ledger ready: {store_location(services.config)}")
 
 
 # -- append -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from eventsourcing.domain import (
     MutableOrImmutableAggregate,
 )
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
-from eventsourcing.utils import EnvType
+from eventsourcing.utils import Environment, EnvType
 
 from domain import transcodings
 from domain.errors import (
@@ -206,8 +206,7 @@ class Ledger(Application[UUID]):
     name = "tradeledger"
 
     STREAM_CACHE_MAXSIZE = "STREAM_CACHE_MAXSIZE"
-    """How many streams' last saved states to keep (default 1000; 0 keeps none). As with
-    the library's settings, TRADELEDGER_STREAM_CACHE_MAXSIZE takes precedence."""
+    """How many streams' last saved states to keep (default 1000; 0 keeps none)."""
 
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)
@@ -216,6 +215,11 @@ class Ledger(Application[UUID]):
             raise ValueError(f"{self.STREAM_CACHE_MAXSIZE} must be a whole number, not {maxsize!r}")
         self.streams = StreamCache(int(maxsize))
         """The last saved state of the streams written last (see domain.stream_cache)."""
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """The library's settings from `env` alone: unlike the library's Application, never
+        from the process environment, which only the composition root reads."""
+        return Environment(name, {**type(self).env, **(env or {})})
 
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON format, printed and parsed faster (see domain.transcodings),
