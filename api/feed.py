@@ -42,6 +42,9 @@ router = APIRouter(prefix="/v1", tags=["event log"])
 SSE_PAGE = 200
 """Entries read per page while a stream replays or catches up."""
 
+EVENTS_PAGE_LIMIT = 1000
+"""The most entries one `GET /v1/events` page may hold."""
+
 AfterQuery = Annotated[
     int | None,
     Query(ge=0, le=2**62, description="Only events after this log position (default 0)."),
@@ -52,11 +55,12 @@ AfterQuery = Annotated[
 def events(
     _: Reader,
     log: EventLogDep,
-    settings: SettingsDep,
     where: LogFilterQuery,
     response: Response,
     after: AfterQuery = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many events.")] = 100,
+    limit: Annotated[
+        int, Query(ge=1, le=EVENTS_PAGE_LIMIT, description="At most this many events.")
+    ] = 100,
 ) -> EventsPagePublic:
     """Events of every stream in commit order, as CloudEvents 1.0, from a cursor.
 
@@ -64,7 +68,7 @@ def events(
     `high_water`. Following the cursor never skips an event, even one that commits later
     than events with higher positions could have (the store commits in position order).
     """
-    page = log.read(after or 0, min(limit, settings.events_page_limit), where)
+    page = log.read(after or 0, limit, where)
     if not page.caught_up:
         response.headers["Link"] = f'</v1/events?after={page.next_after}>; rel="next"'
     return EventsPagePublic(
@@ -110,7 +114,7 @@ async def stream(
     resumes exactly where it stopped: no gap, no duplicate.
     """
     start = _resume_from(last_event_id, after)
-    follower = _follow(log, bell, where, start, settings.heartbeat_seconds)
+    follower = _follow(log, bell, where, start, settings.sse_heartbeat_seconds)
     return EventStreamResponse(follower)
 
 

@@ -1,8 +1,9 @@
-"""The HTTP API's composition root: `create_app(services, settings)`.
+"""The HTTP API, assembled around open Services: `create_app(services, settings)`.
 
-The app is built around already-open Services (the same ones the CLI uses), so tests and
-embedders choose the store; `app_from_env` opens them from the environment for
-`uvicorn --factory api.main:app_from_env` and `tradeledger serve`.
+The Services come from the composition root (tradeledger.bootstrap, as for the CLI), so
+tests and embedders choose the store; the settings are the ones the Services were opened
+with unless others are given. `app_from_env` opens both through the composition root,
+for `uvicorn --factory api.main:app_from_env`.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ TAGS = [
 def create_app(
     services: Services, settings: Settings | None = None, *, close_services: bool = False
 ) -> FastAPI:
-    """The API over `services`; with `close_services` the app closes them at shutdown."""
-    settings = settings if settings is not None else Settings.from_env()
+    """The API over `services`, with their settings unless `settings` are given; with
+    `close_services` the app closes them at shutdown."""
+    settings = settings if settings is not None else services.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -108,6 +110,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def app_from_env() -> FastAPI:
-    """The API on the store TRADELEDGER_DATABASE_URL names, with settings from the
-    environment (for `uvicorn --factory api.main:app_from_env`)."""
-    return create_app(open_services(), Settings.from_env(), close_services=True)
+    """The API on the store and settings the environment names (read once, by the
+    composition root), for `uvicorn --factory api.main:app_from_env`."""
+    return create_app(open_services(), close_services=True)

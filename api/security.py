@@ -5,30 +5,23 @@ Roles: `writer` appends and reads, `auditor` reads everything and writes nothing
 say so (TRADELEDGER_PUBLIC_READ=1); writes never are. A missing or unknown key is 401
 (with `WWW-Authenticate`), a known key without the permission is 403.
 
-Keys are compared in constant time against every configured key (no early exit, and
-digests of equal length), so response timing tells nothing about how close a guess was.
+The keys and their roles are configuration (tradeledger.settings: TRADELEDGER_API_KEYS,
+TRADELEDGER_API_KEYS_FILE), compared there in constant time; the settings are the app's,
+passed to create_app.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-if TYPE_CHECKING:
-    from api.settings import Settings
-
-
-class Role(StrEnum):
-    WRITER = "writer"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
+from tradeledger.keys import Role, key_digest
+from tradeledger.settings import Settings
 
 
 class Permission(StrEnum):
@@ -55,56 +48,6 @@ class Principal:
 
 
 ANONYMOUS = Principal(role=None)
-
-
-class ApiKeyError(Exception):
-    """The configured keys cannot be used (the message names the problem, not the key)."""
-
-
-def parse_api_keys(text: str, source: str) -> list[tuple[str, Role]]:
-    """Entries `<key>:<role>`, separated by commas or new lines; `#` starts a comment."""
-    entries: list[tuple[str, Role]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        for item in line.split("#", 1)[0].split(","):
-            entry = item.strip()
-            if not entry:
-                continue
-            key, separator, role = entry.rpartition(":")
-            if not separator or not key.strip():
-                raise ApiKeyError(f"{source} line {number}: expected <key>:<role>")
-            try:
-                entries.append((key.strip(), Role(role.strip().lower())))
-            except ValueError:
-                roles = ", ".join(r.value for r in Role)
-                raise ApiKeyError(
-                    f"{source} line {number}: unknown role {role.strip()!r} (use {roles})"
-                ) from None
-    return entries
-
-
-class ApiKeys:
-    """The configured keys, kept only as SHA-256 digests."""
-
-    def __init__(self, entries: Iterable[tuple[str, Role]] = ()) -> None:
-        self._entries = [(_digest(key), role) for key, role in entries]
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def identify(self, key: str) -> Principal | None:
-        """The principal holding `key`, or None; every configured key is compared."""
-        offered = _digest(key)
-        found: Role | None = None
-        for digest, role in self._entries:
-            if hmac.compare_digest(offered, digest) and found is None:
-                found = role
-        if found is None:
-            return None
-        return Principal(found, offered.hex()[:8])
-
-
-def _digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
 
 
 class NotAuthenticated(Exception):
@@ -150,9 +93,10 @@ def _principal(
         if permission is Permission.READ and settings.public_read:
             return ANONYMOUS
         raise NotAuthenticated("an API key is required: Authorization: Bearer <key>")
-    principal = settings.api_keys.identify(credentials.credentials)
-    if principal is None:
+    role = settings.api_keys.identify(credentials.credentials)
+    if role is None:
         raise NotAuthenticated("the API key is not valid", error="invalid_token")
+    principal = Principal(role, key_digest(credentials.credentials).hex()[:8])
     if not principal.may(permission):
         raise NotPermitted(f"the {principal.role} role may not {permission.value}")
     return principal

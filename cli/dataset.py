@@ -1,54 +1,39 @@
-"""The `tradeledger load` command: record the shipped dataset, every *.jsonl under a folder.
+"""A dataset: every *.jsonl under a folder, each file recorded entirely or not at all.
 
-Each file goes through the same machinery as `tradeledger append` (read_records, the
-schema, `Ledger.append_batch`), so each file is recorded entirely or not at all, and
-loading it again adds nothing. Files are taken in sorted order, so the event log a load
-produces is the same on every machine. Every file is read and validated before the first
-is written: a malformed line anywhere stops the load before anything is recorded. A file
-that breaks a domain rule stops the load there; the files before it stay recorded.
+Each file goes through the same machinery as `tradeledger append` (cli.records, the
+schema, `Ledger.append_batch`), so loading it again adds nothing. Files are taken in
+sorted order, so the event log a load produces is the same on every machine. Every file
+is read and validated before the first is written: a malformed line anywhere stops the
+load before anything is recorded. A file that breaks a domain rule stops the load there;
+the files before it stay recorded.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
 
-import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from cli.main import (
-    InputError,
-    Record,
-    _batch_item,
-    _check_event_ids_unique,
-    _explain,
-    _read_text,
-    read_records,
-)
+from cli.records import InputError, Record, explain, read_items
 from domain.commands import BatchItem, BatchItemError
 from domain.ledger import Ledger
-from tradeledger.bootstrap import open_services
-
-DEFAULT_PATH = "data"
-"""Where the dataset lives in a source checkout, relative to the working directory."""
 
 
 @dataclass(frozen=True)
 class DatasetFile:
-    """One file of the dataset, read and validated: its records and their batch items."""
+    """One file of the dataset, read and validated: its records and their batch items.
+
+    `shown` is the path messages name (the shipped dataset's files as `data/...`).
+    """
 
     path: Path
     records: tuple[Record, ...]
     items: tuple[BatchItem, ...]
+    shown: Path
 
     @property
     def name(self) -> str:
-        return str(self.path)
+        return str(self.shown)
 
 
 @dataclass(frozen=True)
@@ -73,13 +58,19 @@ def dataset_files(path: Path) -> list[Path]:
     return files
 
 
-def read_dataset_file(path: Path) -> DatasetFile:
+def read_dataset_file(path: Path, shown: Path | None = None) -> DatasetFile:
     """Read and validate one JSON Lines file (as `tradeledger append` does)."""
-    name = str(path)
-    records = read_records(_read_text(name, name), name, jsonl=True)
-    items = [_batch_item(record, name) for record in records]
-    _check_event_ids_unique(items, records, name)
-    return DatasetFile(path, tuple(records), tuple(items))
+    shown = path if shown is None else shown
+    records, items = read_items(str(path), str(shown), jsonl=True)
+    return DatasetFile(path, tuple(records), tuple(items), shown)
+
+
+def read_dataset(path: Path, shown: Path | None = None) -> list[DatasetFile]:
+    """Every file of the dataset at `path`, read and validated; `shown` names `path`."""
+    return [
+        read_dataset_file(file, None if shown is None else shown / file.relative_to(path))
+        for file in dataset_files(path)
+    ]
 
 
 def load_file(ledger: Ledger, dataset_file: DatasetFile) -> FileLoaded:
@@ -89,10 +80,10 @@ def load_file(ledger: Ledger, dataset_file: DatasetFile) -> FileLoaded:
     except BatchItemError as error:
         record = dataset_file.records[error.index]
         raise InputError(
-            f"{dataset_file.name} line {record.line}: {_explain(error.error, record)}; "
+            f"{dataset_file.name} line {record.line}: {explain(error.error, record)}; "
             f"nothing of {dataset_file.name} was recorded"
         ) from None
-    return FileLoaded(dataset_file.path, result.added, result.skipped, len(result.versions))
+    return FileLoaded(dataset_file.shown, result.added, result.skipped, len(result.versions))
 
 
 def load_dataset(
@@ -101,7 +92,7 @@ def load_dataset(
     on_loaded: Callable[[FileLoaded], None] = lambda loaded: None,
 ) -> list[FileLoaded]:
     """Load every file of the dataset at `path`, in sorted order; `on_loaded` after each."""
-    files = [read_dataset_file(file) for file in dataset_files(path)]
+    files = read_dataset(path)
     done = []
     for dataset_file in files:
         loaded = load_file(ledger, dataset_file)
@@ -123,69 +114,3 @@ def describe_total(loaded: Sequence[FileLoaded]) -> str:
     skipped = sum(f.skipped for f in loaded)
     files = f"{len(loaded)} file{'' if len(loaded) == 1 else 's'}"
     return f"total: added {added} events, skipped {skipped} already recorded, from {files}"
-
-
-def register(app: typer.Typer) -> None:
-    """Add `tradeledger load` to the `tradeledger` app."""
-
-    @app.command()
-    def load(
-        path: Annotated[
-            str,
-            typer.Argument(
-                metavar="[PATH]",
-                help="A folder (every *.jsonl under it, in sorted order) or one file.",
-            ),
-        ] = DEFAULT_PATH,
-    ) -> None:
-        """Record the dataset at PATH: each file entirely or not at all.
-
-        Every file is validated before anything is written. Events already recorded (same
-        stream, same event_id) are skipped, so loading the dataset again adds nothing.
-        """
-        # Errors are reported here rather than raised to `main`: when the CLI runs as
-        # `python -m cli.main`, its InputError class is not the one imported here.
-        try:
-            files = [read_dataset_file(file) for file in dataset_files(Path(path))]
-        except InputError as error:
-            _fail(str(error))
-        loaded: list[FileLoaded] = []
-        total = sum(len(f.items) for f in files)
-        # Opened with the read models, so that they have projected each file once loaded.
-        with closing(open_services()) as services, _progress() as bar:
-            ledger = services.ledger
-            task = bar.add_task("loading", total=total)
-            for dataset_file in files:
-                bar.update(task, description=dataset_file.name)
-                try:
-                    done = load_file(ledger, dataset_file)
-                except InputError as error:
-                    bar.stop()
-                    for earlier in loaded:
-                        typer.echo(describe(earlier))
-                    _fail(str(error))
-                loaded.append(done)
-                bar.advance(task, len(dataset_file.items))
-        for done in loaded:
-            typer.echo(describe(done))
-        typer.echo(describe_total(loaded))
-
-
-def _progress() -> Progress:
-    # On stderr, so that standard output carries only the report; shown on terminals only.
-    console = Console(stderr=True)
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-
-
-def _fail(message: str) -> NoReturn:
-    one_line = re.sub(r"\s+", " ", message).strip()
-    typer.echo(f"error: {one_line}", err=True)
-    raise typer.Exit(1)

@@ -1,7 +1,8 @@
 """`tradeledger serve`: run the HTTP API with uvicorn on the configured store.
 
-The store is the one TRADELEDGER_DATABASE_URL names (see tradeledger.settings) and the API
-settings come from the environment (see api.settings); both are read once, here.
+The store and the API's settings are the ones the composition root reads from the
+environment (tradeledger.bootstrap); a setting that cannot work stops the command before
+the server starts.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from typing import Annotated
 import typer
 
 from api.main import create_app
-from api.settings import Settings
-from tradeledger.bootstrap import open_services
-from tradeledger.runtime import store_location
+from tradeledger.bootstrap import open_services, store_location
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
 """How long open event streams may keep the server from stopping."""
@@ -29,10 +28,9 @@ def serve(
     """Serve the HTTP API (OpenAPI at /docs) on the configured store."""
     import uvicorn  # here, so that other commands do not pay for importing the server
 
-    settings = Settings.from_env()
     services = open_services()
     typer.echo(f"serving {store_location(services.config)} on http://{host}:{port}", err=True)
-    app = create_app(services, settings, close_services=True)
+    app = create_app(services, close_services=True)
     uvicorn.run(
         app,
         host=host,

@@ -26,7 +26,7 @@ from eventsourcing.domain import (
     MutableOrImmutableAggregate,
 )
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
-from eventsourcing.utils import EnvType
+from eventsourcing.utils import Environment, EnvType
 
 from domain import transcodings
 from domain.batch import BatchAttempt
@@ -84,8 +84,7 @@ class Ledger(Application[UUID]):
     name = "tradeledger"
 
     STREAM_CACHE_MAXSIZE = "STREAM_CACHE_MAXSIZE"
-    """How many streams' last saved states to keep (default 1000; 0 keeps none). As with
-    the library's settings, TRADELEDGER_STREAM_CACHE_MAXSIZE takes precedence."""
+    """How many streams' last saved states to keep (default 1000; 0 keeps none)."""
 
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)
@@ -109,6 +108,11 @@ class Ledger(Application[UUID]):
             position = max(recording.notification.id for recording in recordings)
             for callback in self._after_commit:
                 callback(position)
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """The library's settings from `env` alone: unlike the library's Application, never
+        from the process environment, which only the composition root reads."""
+        return Environment(name, {**type(self).env, **(env or {})})
 
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON format, printed and parsed faster (see domain.transcodings),

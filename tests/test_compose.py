@@ -1,14 +1,17 @@
 """docker-compose.yml cannot be run here (no Docker engine), so check its wiring instead:
-the services, ports and variables must match what the application actually reads."""
+the services, ports and variables must match what the application actually reads, and the
+Dockerfile must copy what the wheel is built from (pyproject.toml says what that is)."""
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tradeledger.settings import DATABASE_URL_VARIABLE, parse_database_url
+from tradeledger.settings import DATABASE_URL_VARIABLE, Settings, parse_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,17 +56,39 @@ def test_api_serves_on_the_published_port() -> None:
     assert "tradeledger init" in api["command"]
 
 
-def test_dockerfile_copies_every_package_the_service_imports() -> None:
-    dockerfile = (ROOT / "Dockerfile").read_text()
+def test_every_variable_the_services_set_is_a_setting() -> None:
+    services = compose()["services"]
 
-    for package in (
-        "domain",
-        "storage",
-        "projections",
-        "eventschema",
-        "api",
-        "cli",
-        "tradeledger",
-        "data",
-    ):
-        assert f"COPY {package} ./{package}" in dockerfile
+    for name in ("api", "projector"):
+        for variable in services[name]["environment"]:
+            assert variable in Settings.variables().values(), (name, variable)
+
+
+def test_the_api_loads_the_dataset_the_package_ships() -> None:
+    command = compose()["services"]["api"]["command"]
+
+    assert "tradeledger load &&" in command  # no path: the dataset inside the package
+
+
+def built_from() -> set[str]:
+    """The top-level folders the wheel is built from, as pyproject.toml lists them."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = setuptools["package-dir"]
+    return {
+        folders.get(package, package).split("/")[0]
+        for package in setuptools["packages"]
+        if "." not in package or package in folders
+    }
+
+
+def test_dockerfile_copies_what_the_wheel_is_built_from_and_nothing_else() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\S+) \./\1$", dockerfile, flags=re.MULTILINE))
+
+    assert built_from() == {
+        "domain", "storage", "projections", "eventschema", "api", "cli", "tradeledger", "data"
+    }  # fmt: skip
+    assert copied == built_from()
+    assert "COPY pyproject.toml README.md ./" in dockerfile
+    assert "COPY bench" not in dockerfile
+    assert "pip install --no-cache-dir ." in dockerfile

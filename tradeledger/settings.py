@@ -1,27 +1,45 @@
-"""The composition root: one setting, TRADELEDGER_DATABASE_URL, read once and mapped onto
-the eventsourcing library's environment.
+"""Every TRADELEDGER_* environment variable, in one class, read once and validated.
 
-    (unset)                              -> SQLite file ./tradeledger.sqlite
-    sqlite:///relative/path.sqlite       -> SQLite file (sqlite:////abs/path for absolute)
-    memory://                            -> in-memory store (tests, demos; nothing persists)
-    postgresql://user[:pw]@host[:port]/db -> PostgreSQL
+`Settings.from_env()` is called by the composition root (tradeledger.bootstrap) and
+nowhere else; everything below it is handed the values it needs. The store URL is mapped
+onto the eventsourcing library's own environment (`Settings.library_env`):
 
-Anything else fails fast with a one-line ConfigurationError.
+    sqlite:///relative/path.sqlite        -> PERSISTENCE_MODULE=storage.sqlite, SQLITE_DBNAME
+                                             (sqlite:////abs/path for an absolute path)
+    memory://                             -> PERSISTENCE_MODULE=storage.popo (nothing persists)
+    postgresql://user[:pw]@host[:port]/db -> PERSISTENCE_MODULE=storage.postgres, POSTGRES_*
+
+A value that cannot work raises InvalidSetting with one line naming the variable (and
+never echoing an API key). The README's configuration table is printed by
+`python -m tradeledger.settings` and checked against this class by the tests.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+import math
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from domain.stream_cache import DEFAULT_MAXSIZE
+from projections.projector import DEFAULT_BATCH_SIZE
+from storage.sqlite import DEFAULT_POLL_INTERVAL
+from tradeledger.errors import InvalidSetting
+from tradeledger.keys import ApiKeys, Role, parse_api_keys
+
+PREFIX = "TRADELEDGER_"
 DEFAULT_DATABASE_URL = "sqlite:///tradeledger.sqlite"
 DATABASE_URL_VARIABLE = "TRADELEDGER_DATABASE_URL"
 
 
-class ConfigurationError(Exception):
-    """The configuration cannot work; the message fits on one line."""
+# -- the store --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -42,21 +60,15 @@ class StoreConfig:
         return self.url
 
 
-def store_config(environ: Mapping[str, str] | None = None) -> StoreConfig:
-    """Parse TRADELEDGER_DATABASE_URL (or the default) into a StoreConfig."""
-    environ = os.environ if environ is None else environ
-    url = environ.get(DATABASE_URL_VARIABLE, "").strip() or DEFAULT_DATABASE_URL
-    return parse_database_url(url)
-
-
 def parse_database_url(url: str) -> StoreConfig:
+    """The library's environment for a TRADELEDGER_DATABASE_URL (InvalidSetting if none)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
         path = unquote(url[len("sqlite://") :])
         path = path[1:] if path.startswith("/") else path
         if not path:
-            raise ConfigurationError(f"{DATABASE_URL_VARIABLE}: {url!r} names no SQLite file")
+            raise InvalidSetting(f"{DATABASE_URL_VARIABLE}: {url!r} names no SQLite file")
         return StoreConfig(
             url,
             "sqlite",
@@ -67,13 +79,13 @@ def parse_database_url(url: str) -> StoreConfig:
     if scheme in ("postgresql", "postgres"):
         dbname = unquote(parts.path.lstrip("/"))
         if not dbname or not parts.hostname:
-            raise ConfigurationError(
+            raise InvalidSetting(
                 f"{DATABASE_URL_VARIABLE}: {url!r} must look like postgresql://user@host:port/db"
             )
         try:
             port = parts.port or 5432
         except ValueError:
-            raise ConfigurationError(f"{DATABASE_URL_VARIABLE}: {url!r} has a bad port") from None
+            raise InvalidSetting(f"{DATABASE_URL_VARIABLE}: {url!r} has a bad port") from None
         env = {
             "PERSISTENCE_MODULE": "storage.postgres",
             "POSTGRES_DBNAME": dbname,
@@ -84,7 +96,248 @@ def parse_database_url(url: str) -> StoreConfig:
             "POSTGRES_CONNECT_TIMEOUT": "5",
         }
         return StoreConfig(url, "postgres", env)
-    raise ConfigurationError(
+    raise InvalidSetting(
         f"{DATABASE_URL_VARIABLE}: unsupported scheme {scheme or '(none)'!r} in {url!r}; "
         "use sqlite:///file, postgresql://user@host:port/db or memory://"
     )
+
+
+# -- the settings -----------------------------------------------------------------------
+
+
+class Settings(BaseSettings):
+    """Every TRADELEDGER_* variable: field `x_y` is read from TRADELEDGER_X_Y.
+
+    Build it with `from_env()` (the process environment, or a mapping standing for it),
+    or with `of(...)` / `with_keys(...)`, which never look at the environment.
+    A description is the variable's meaning in the README's configuration table.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX,
+        env_ignore_empty=True,  # VARIABLE= means the default, as if unset
+        frozen=True,
+        arbitrary_types_allowed=True,
+    )
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="`sqlite:///path`, `postgresql://user:pw@host:port/db` or `memory://`",
+    )
+    api_keys: ApiKeys = Field(
+        default_factory=ApiKeys,
+        description="`<key>:<role>,...` with roles `writer`, `auditor`, `admin`",
+    )
+    api_keys_file: Path | None = Field(
+        None,
+        description="a file of the same entries (commas or lines, `#` comments); "
+        "its keys add to those of `TRADELEDGER_API_KEYS`",
+    )
+    public_read: bool = Field(
+        False, description="`1` opens reads (never writes) to anonymous callers"
+    )
+    max_body_bytes: int = Field(1 << 20, ge=1, description="larger request bodies answer 413")
+    sse_heartbeat_seconds: float = Field(
+        15.0, ge=0.01, allow_inf_nan=False, description="comment lines on idle event streams"
+    )
+    projection_batch: int = Field(
+        DEFAULT_BATCH_SIZE,
+        ge=1,
+        description="events per read-model transaction (rebuilds, catch-ups)",
+    )
+    stream_cache_maxsize: int = Field(
+        DEFAULT_MAXSIZE,
+        ge=0,
+        description="streams whose last saved state a process keeps, so that its next append "
+        "to one needs no read (stale states are detected by the store and reloaded; 0 turns "
+        "it off)",
+    )
+    sqlite_poll_interval: float = Field(
+        DEFAULT_POLL_INTERVAL,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds between the polls by which a SQLite store's subscribers find "
+        "other processes' writes (this process's own writes wake them at once)",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Values given in code, then the process environment: no .env file and no secrets
+        # directory, so that what configures a process is what its environment shows.
+        return (init_settings, env_settings)
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every TRADELEDGER_* variable of the process environment (or of
+        `environ`, standing for it; unset or blank variables take their defaults).
+
+        Raises InvalidSetting, one line naming the variable, for a value that cannot work.
+        """
+        if environ is None:
+            return cls._checked(lambda: cls())
+        given = {
+            name: environ[variable]
+            for name, variable in cls.variables().items()
+            if environ.get(variable, "").strip()
+        }
+        return cls.of(**given)
+
+    @classmethod
+    def of(cls, **values: Any) -> Settings:
+        """Settings holding `values` and the defaults, whatever the environment says."""
+        defaults = {
+            name: field.get_default(call_default_factory=True)
+            for name, field in cls.model_fields.items()
+        }
+        return cls._checked(lambda: cls(**{**defaults, **values}))
+
+    @classmethod
+    def with_keys(cls, keys: Mapping[str, Role | str], **values: Any) -> Settings:
+        """Settings holding `keys` (key -> role) and `values`, for tests and embedding."""
+        api_keys = ApiKeys((key, Role(role)) for key, role in keys.items())
+        return cls.of(api_keys=api_keys, **values)
+
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Field name -> the environment variable it is read from."""
+        return {name: PREFIX + name.upper() for name in cls.model_fields}
+
+    @classmethod
+    def _checked(cls, build: Callable[[], Settings]) -> Settings:
+        try:
+            return build()
+        except ValidationError as error:
+            raise InvalidSetting(_one_line(error.errors()[0])) from None
+
+    # -- validation ---------------------------------------------------------------------
+
+    @field_validator("database_url")
+    @classmethod
+    def _store_url_is_usable(cls, url: str) -> str:
+        url = url.strip()
+        parse_database_url(url)  # raises InvalidSetting, naming the variable
+        return url
+
+    @field_validator("public_read", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() not in _FLAGS:
+            raise ValueError(f"expected 1 or 0, not {value.strip()!r}")
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_api_keys(cls, data: Any) -> Any:
+        """The keys of TRADELEDGER_API_KEYS and of TRADELEDGER_API_KEYS_FILE add up; the
+        file is read here, once."""
+        if not isinstance(data, dict):
+            return data
+        keys = data.get("api_keys")
+        if keys is None or isinstance(keys, str):
+            keys = ApiKeys(parse_api_keys(keys or "", PREFIX + "API_KEYS"))
+        path = data.get("api_keys_file")
+        if path is not None and str(path).strip() and isinstance(keys, ApiKeys):
+            keys = keys + ApiKeys(parse_api_keys(_read_keys_file(str(path).strip()), _FILE))
+        return {**data, "api_keys": keys}
+
+    # -- what the settings mean to the rest of the product ------------------------------
+
+    @property
+    def store(self) -> StoreConfig:
+        """Where the ledger lives."""
+        return parse_database_url(self.database_url)
+
+    def library_env(self) -> dict[str, str]:
+        """The eventsourcing library's environment for the Ledger on this store: the
+        store's PERSISTENCE_MODULE and SQLITE_DBNAME or POSTGRES_*, the stream cache size,
+        and (SQLite) the subscription poll interval."""
+        store = self.store
+        env = {**store.env, "STREAM_CACHE_MAXSIZE": str(self.stream_cache_maxsize)}
+        if store.backend == "sqlite":
+            env["SQLITE_POLL_INTERVAL"] = repr(self.sqlite_poll_interval)
+        return env
+
+
+_FLAGS = frozenset({"1", "0", "true", "false", "yes", "no", "on", "off"})
+_FILE = PREFIX + "API_KEYS_FILE"
+
+
+def _read_keys_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InvalidSetting(f"{_FILE}: cannot read {path!r}: {reason}") from None
+
+
+def _one_line(error: ErrorDetails) -> str:
+    """`VARIABLE: what is wrong`, for the first error pydantic found."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    variable = PREFIX + field.upper()
+    value = error.get("input")
+    shown = f", not {value!r}" if isinstance(value, str | int | float) else ""
+    context = error.get("ctx", {})
+    kind = error["type"]
+    if kind == "value_error":
+        message = str(context.get("error", error["msg"]))
+    elif kind in ("int_parsing", "int_from_float", "int_type"):
+        message = f"expected a whole number{shown}"
+    elif kind in ("float_parsing", "float_type", "finite_number"):
+        message = f"expected a number{shown}"
+    elif kind == "greater_than_equal":
+        message = f"must be at least {context['ge']}{shown}"
+    elif kind == "greater_than":
+        message = f"must be more than {context['gt']}{shown}"
+    else:
+        message = error["msg"]
+    return re.sub(r"\s+", " ", f"{variable}: {message}").strip()
+
+
+# -- the README's table -----------------------------------------------------------------
+
+
+def shown_default(value: object) -> str:
+    """A default as the README's configuration table shows it."""
+    if value is None or isinstance(value, ApiKeys):
+        return "none"
+    if isinstance(value, bool):
+        return f"`{int(value)}`"
+    if isinstance(value, str):
+        return f"`{value}`"
+    if isinstance(value, int) and value >= 1 << 20 and value % (1 << 20) == 0:
+        return f"{value >> 20} MiB"
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def configuration_table() -> list[tuple[str, str, str]]:
+    """(variable, meaning, default) for each setting, in the class's order."""
+    return [
+        (
+            Settings.variables()[name],
+            field.description or "",
+            shown_default(field.get_default(call_default_factory=True)),
+        )
+        for name, field in Settings.model_fields.items()
+    ]
+
+
+def configuration_markdown() -> str:
+    """The README's configuration table, in Markdown."""
+    lines = ["| variable | meaning | default |", "|---|---|---|"]
+    lines += [f"| `{v}` | {meaning} | {default} |" for v, meaning, default in configuration_table()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(configuration_markdown(), end="")

@@ -18,8 +18,7 @@ from domain.values import Provenance, Reliability, Source
 from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
 from storage.eventlog import EventLog, LogBell, LogFilter, parse_event_types
 from tests.api.conftest import TestClient, event, fentanyl, seed_us_china, talks
-from tradeledger.bootstrap import Services
-from tradeledger.runtime import open_ledger
+from tradeledger.bootstrap import Services, open_ledger
 
 FENTANYL_ID = stream_id_for_key(MEASURE, "us-cn-fentanyl")
 TALKS_ID = stream_id_for_key(NEGOTIATION, "us-cn-trade-talks")

@@ -203,7 +203,7 @@ def test_a_stream_replays_then_follows_and_resumes_without_gap_or_duplicate(
     database_url: str,
 ) -> None:
     # Heartbeats and polls far apart: whatever arrives quickly was pushed by a notification.
-    quiet = {"TRADELEDGER_SSE_HEARTBEAT_SECONDS": "60", "SQLITE_POLL_INTERVAL": "30"}
+    quiet = {"TRADELEDGER_SSE_HEARTBEAT_SECONDS": "60", "TRADELEDGER_SQLITE_POLL_INTERVAL": "30"}
     with running_server(database_url, env=quiet) as server:
         server.post("/v1/measures", fentanyl())
         server.post("/v1/negotiations", talks())
@@ -321,7 +321,7 @@ def test_four_writers_and_a_subscriber_that_sees_each_event_once_in_commit_order
 
 
 def test_a_disconnected_client_is_forgotten_at_once(services: Services) -> None:
-    app = create_app(services, Settings.with_keys(KEYS, heartbeat_seconds=60))
+    app = create_app(services, Settings.with_keys(KEYS, sse_heartbeat_seconds=60))
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2

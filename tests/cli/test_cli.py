@@ -140,8 +140,10 @@ def events_json(run: Run, *args: str) -> list[dict[str, Any]]:
     return [json.loads(text) for text in result.stdout.splitlines()]
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess[str], starts: str) -> str:
-    assert result.returncode == 1
+def assert_one_line_error(
+    result: subprocess.CompletedProcess[str], starts: str, status: int = 1
+) -> str:
+    assert result.returncode == status
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
@@ -352,15 +354,22 @@ def test_events_refuses_an_unknown_stream(seeded: Run) -> None:
     [
         ("sqlite:///no-such-directory/ledger.sqlite", "error: TRADELEDGER_DATABASE_URL: directory"),
         ("postgresql://nobody@127.0.0.1:1/ledger", "error: cannot connect to PostgreSQL at"),
-        ("mysql://localhost/ledger", "error: TRADELEDGER_DATABASE_URL: unsupported scheme"),
     ],
 )
-def test_a_store_that_cannot_work_is_a_one_line_error(
+def test_a_store_that_cannot_be_opened_is_a_one_line_error(
     tmp_path: Path, database_url: str, expected: str
 ) -> None:
     result = tradeledger(tmp_path, "events", database_url=database_url)
 
     assert_one_line_error(result, expected)
+
+
+def test_a_database_url_that_cannot_work_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    result = tradeledger(tmp_path, "events", database_url="mysql://localhost/ledger")
+
+    assert_one_line_error(
+        result, "error: TRADELEDGER_DATABASE_URL: unsupported scheme 'mysql'", status=2
+    )
 
 
 @pytest.mark.postgres

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from cli.dataset import load_dataset
-from cli.main import InputError
+from cli.records import InputError
 from tests.data.conftest import DATA_DIR, LoadedStore, dataset_files, tradeledger
-from tradeledger.runtime import open_ledger
+from tradeledger.bootstrap import open_ledger
 from tradeledger.settings import parse_database_url
 
 Dump = dict[str, list[tuple[Any, ...]]]

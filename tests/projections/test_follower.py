@@ -36,7 +36,7 @@ from domain.commands import ImposeMeasure, MeasureTerms
 from domain.events import Facts
 from domain.ledger import stream_id_for_key
 from domain.values import Provenance, Reliability, Source
-from tradeledger.runtime import open_ledger
+from tradeledger.bootstrap import open_ledger
 from tradeledger.settings import parse_database_url
 
 key = sys.argv[2]

@@ -27,8 +27,7 @@ from domain.values import Provenance, Reliability, Source
 from projections.progress import ReadModelBehind
 from projections.tables import TABLES
 from projections.timepoint import TimePoint
-from tradeledger.bootstrap import Services, open_services
-from tradeledger.runtime import open_ledger
+from tradeledger.bootstrap import Services, open_ledger, open_services
 from tradeledger.settings import StoreConfig, parse_database_url
 
 PROVENANCE = Provenance((Source("EO 14257", "The White House", Reliability.OFFICIAL),), "tests")

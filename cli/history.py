@@ -1,0 +1,144 @@
+"""The commands that look at the record over time: `events` (the global log in commit
+order), `timeline` (events with their three dates) and `diff` (what changed between two
+points, and the events that caused it)."""
+
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from typing import Annotated
+from uuid import UUID
+
+import typer
+
+from cli.options import AsJson, KnownAt, RecordedAt
+from cli.records import InputError
+from cli.render import LogRow, print_diff, print_json, print_table, print_timeline
+from domain.errors import InvalidValue
+from domain.ledger import MEASURE
+from projections import diff as differ
+from projections.queries import Queries
+from projections.timepoint import TimePoint
+from storage.eventlog import EventLog, LogFilter
+from tradeledger.bootstrap import open_ledger, open_services
+
+
+def events(
+    stream: Annotated[
+        str | None,
+        typer.Option(help="Only this stream: its UUID, or the key of a measure or negotiation."),
+    ] = None,
+    after: Annotated[int, typer.Option(min=0, help="Only events after this position.")] = 0,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many events.", show_default=False)
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List the global event log, in the order events were recorded.
+
+    Columns: position, stream, version, type, event_id, effective_on, announced_at (and
+    recorded_at, when the store keeps record times).
+    """
+    with closing(open_ledger()) as ledger:
+        log = EventLog(ledger)
+        where = LogFilter(stream_id=_stream_id(log, stream) if stream is not None else None)
+        rows = (LogRow.of(entry) for entry in log.entries(after, where, limit))
+        if as_json:
+            for row in rows:
+                typer.echo(json.dumps(row.as_json(), ensure_ascii=False))
+        else:
+            print_table([row.as_text() for row in rows])
+
+
+def _stream_id(log: EventLog, ref: str) -> UUID:
+    """The stream `--stream` names: a UUID, or a key of exactly one measure or negotiation."""
+    try:
+        return log.resolve_stream(ref)
+    except InvalidValue as error:
+        raise InputError(f"--stream: {error.message.removeprefix('stream: ')}") from None
+
+
+def timeline(
+    stream: Annotated[str | None, typer.Argument(metavar="[STREAM]", help="Key or id.")] = None,
+    kind: Annotated[str, typer.Option(help="measure or negotiation (for a key).")] = MEASURE,
+    imposer: Annotated[
+        str | None, typer.Option(help="With --origin: every stream between them.")
+    ] = None,
+    origin: Annotated[str | None, typer.Option(help="With --imposer.")] = None,
+    order: Annotated[str, typer.Option(help="effective, announced or recorded.")] = "effective",
+    known_at: KnownAt = None,
+    recorded_at: RecordedAt = None,
+    as_json: AsJson = False,
+) -> None:
+    """Events with their three dates, ordered by one of them."""
+    with closing(open_services()) as services:
+        entries = services.queries.timeline(
+            stream,
+            kind=kind,
+            imposer=imposer,
+            origin=origin,
+            order=order,
+            at=TimePoint.parse(known_at=known_at, recorded_at=recorded_at),
+        ).entries
+    print_json(entries) if as_json else print_timeline(entries)
+
+
+def diff(
+    importer: Annotated[str | None, typer.Option(help="Duty question: importer.")] = None,
+    origin: Annotated[str | None, typer.Option(help="Duty question: origin.")] = None,
+    hs: Annotated[str | None, typer.Option(help="Duty question: HS code.")] = None,
+    measure_ref: Annotated[str | None, typer.Option("--measure", help="A measure.")] = None,
+    negotiation_ref: Annotated[
+        str | None, typer.Option("--negotiation", help="A negotiation.")
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="Effective day of the first point.")
+    ] = None,
+    on2: Annotated[
+        str | None,
+        typer.Option("--on2", help="Effective day of the second point (default --on)."),
+    ] = None,
+    known_at: KnownAt = None,
+    known_at2: Annotated[
+        str | None, typer.Option("--known-at2", help="Known-at of the second point.")
+    ] = None,
+    recorded_at: RecordedAt = None,
+    recorded_at2: Annotated[
+        str | None, typer.Option("--recorded-at2", help="Recorded-at of the second point.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """What changed between two points, old -> new, and the events that caused it."""
+    first = TimePoint.parse(on, known_at, recorded_at)
+    second = TimePoint.parse(on2, known_at2, recorded_at2, suffix="2").or_else(first)
+    with closing(open_services()) as services:
+        result = compare(
+            services.queries, first, second, importer, origin, hs, measure_ref, negotiation_ref
+        )
+    print_json(result) if as_json else print_diff(result)
+
+
+def compare(
+    queries: Queries,
+    first: TimePoint,
+    second: TimePoint,
+    importer: str | None,
+    origin: str | None,
+    hs: str | None,
+    measure_ref: str | None,
+    negotiation_ref: str | None,
+) -> differ.Diff:
+    """Diff a duty question, a measure or a negotiation between two points."""
+    if importer and origin and hs:
+        return differ.duty_diff(queries, importer, origin, hs, first, second)
+    if measure_ref:
+        return differ.measure_diff(queries, measure_ref, first, second)
+    if negotiation_ref:
+        return differ.negotiation_diff(queries, negotiation_ref, first, second)
+    raise InvalidValue("diff", "give --importer, --origin and --hs, or --measure, or --negotiation")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `events`, `timeline` and `diff` to the `tradeledger` app."""
+    for command in (events, timeline, diff):
+        app.command()(command)
