@@ -22,7 +22,8 @@ from domain.ledger import MEASURE, NEGOTIATION, Ledger, stream_id_for_key
 from eventschema import StreamRef
 from projections.queries import Queries
 from projections.timepoint import TimePoint
-from storage.eventlog import EventLog, LogBell, LogFilter, parse_event_types
+from storage.bell import LogBell
+from storage.eventlog import EventLog, LogFilter, parse_event_types
 from tradeledger.bootstrap import Services
 
 # -- composition ------------------------------------------------------------------------

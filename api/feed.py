@@ -35,7 +35,8 @@ from api.dependencies import EventLogDep, LogBellDep, LogFilterQuery, Reader, Se
 from api.models import CloudEventPublic, EventsPagePublic
 from api.problems import documented
 from domain.errors import InvalidValue
-from storage.eventlog import EventLog, LogBell, LogFilter
+from storage.bell import LogBell
+from storage.eventlog import EventLog, LogFilter
 
 router = APIRouter(prefix="/v1", tags=["event log"])
 

@@ -20,7 +20,8 @@ from api import feed, reading, writing
 from api.middleware import BodySizeLimit, UnexpectedErrors
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.settings import Settings
-from storage.eventlog import EventLog, LogBell
+from storage.bell import LogBell
+from storage.eventlog import EventLog
 from tradeledger.bootstrap import Services, follow_commits, open_services
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from storage.eventlog import LogBell
+from storage.bell import LogBell
 from tradeledger.bootstrap import open_services
 
 

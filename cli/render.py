@@ -13,7 +13,7 @@ from uuid import UUID
 import typer
 
 from projections import diff as differ
-from projections.queries import (
+from projections.answers import (
     AsOf,
     DutyAnswer,
     MeasureState,

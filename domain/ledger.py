@@ -15,7 +15,6 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -51,7 +50,6 @@ from domain.idempotency import IdempotencyClaim
 from domain.measure import MEASURE, TariffMeasure
 from domain.measure_changes import MeasureChange
 from domain.negotiation import NEGOTIATION, Negotiation
-from domain.negotiation_state import NegotiationState
 from domain.negotiation_steps import NegotiationStep
 from domain.receipts import Receipts
 from domain.stream_cache import DEFAULT_MAXSIZE, StreamCache
@@ -247,15 +245,6 @@ class Ledger(Application[UUID]):
         return _until_saved(attempt, patience)
 
     # -- queries of the write side (their read-side callers move to the read model) --
-
-    def negotiation_state(self, negotiation_id: UUID, on: date) -> NegotiationState:
-        """The state on `on` from the whole stream (write-side check; auditors use projections)."""
-        negotiation = self._load(negotiation_id, Negotiation, NEGOTIATION)
-        return negotiation.state_on(on)
-
-    def current_version(self, stream_id: UUID) -> int:
-        """The stream's version in the store (0 when it does not exist), without loading it."""
-        return self._stored_version(stream_id)
 
     # -- writing ---------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import logging
 import threading
 
 from projections.projector import Projector
-from storage.eventlog import LogBell
+from storage.bell import LogBell
 
 logger = logging.getLogger(__name__)
 

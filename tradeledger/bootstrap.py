@@ -38,7 +38,7 @@ from projections.queries import DEFAULT_WAIT_TIMEOUT, Queries
 from projections.views import ReadModelView
 from projections.views_postgres import PostgresReadModelView
 from projections.views_sqlite import SQLiteReadModelView
-from storage.eventlog import LogBell
+from storage.bell import LogBell
 from tradeledger.errors import ConfigurationError
 from tradeledger.settings import DATABASE_URL_VARIABLE, Settings, StoreConfig
 

@@ -16,7 +16,8 @@ from domain.events import Facts
 from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
 from domain.values import Provenance, Reliability, Source
 from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
-from storage.eventlog import EventLog, LogBell, LogFilter, parse_event_types
+from storage.bell import LogBell
+from storage.eventlog import EventLog, LogFilter, parse_event_types
 from tests.api.conftest import TestClient, event, fentanyl, seed_us_china, talks
 from tradeledger.bootstrap import Services, open_ledger
 

@@ -229,12 +229,14 @@ def test_a_negotiation_is_opened_stepped_and_read_back(ledger: Ledger) -> None:
     )
 
     assert (created.version, stepped.version) == (1, 5)
-    assert ledger.negotiation_state(negotiation_id, date(2025, 5, 1)).status is Status.PRECONDITIONS
-    in_truce = ledger.negotiation_state(negotiation_id, date(2025, 5, 15))
+    negotiation: Negotiation = ledger.repository.get(negotiation_id)
+    assert isinstance(negotiation, Negotiation)
+    assert negotiation.state_on(date(2025, 5, 1)).status is Status.PRECONDITIONS
+    in_truce = negotiation.state_on(date(2025, 5, 15))
     assert in_truce.status is Status.TRUCE
     assert in_truce.truce_ends_on == date(2025, 8, 12)
     assert in_truce.parties == ("US", "CN")
-    threatened = ledger.negotiation_state(negotiation_id, date(2025, 10, 15))
+    threatened = negotiation.state_on(date(2025, 10, 15))
     assert threatened.status is Status.ESCALATION_THREATENED
     assert [s.event_id for s in threatened.threats] == ["US-CN-THREAT-100"]
     (threat,) = ledger.events.get(negotiation_id, gt=4)
@@ -441,7 +443,6 @@ STREAM_OPERATIONS: dict[str, Callable[[Ledger, UUID], object]] = {
         sid, [rate_change("R", "1")]
     ),
     "append to a negotiation": lambda ledger, sid: ledger.append_to_stream(sid, [geneva_round()]),
-    "negotiation_state": lambda ledger, sid: ledger.negotiation_state(sid, date(2025, 5, 1)),
 }
 
 

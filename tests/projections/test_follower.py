@@ -21,7 +21,7 @@ from domain.events import Facts
 from domain.ledger import stream_id_for_key
 from domain.values import Provenance, Reliability, Source
 from projections.follower import Follower
-from storage.eventlog import LogBell
+from storage.bell import LogBell
 from tradeledger.bootstrap import Services, follow_commits, open_services
 from tradeledger.settings import StoreConfig, parse_database_url
 

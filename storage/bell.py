@@ -1,0 +1,104 @@
+"""A wake-up call for the followers of the log: the store's push notifications
+(LISTEN/NOTIFY on PostgreSQL, the in-process commit signal on SQLite) turned into a ring
+for any number of followers, through one subscription per process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from domain.ledger import Ledger
+from storage.postgres import LedgerPostgresApplicationRecorder
+
+logger = logging.getLogger(__name__)
+
+Ring = Callable[[], None]
+
+
+class LogBell:
+    """Rings every registered callback soon after the log grows.
+
+    One subscription to the store (on PostgreSQL a bare LISTEN, elsewhere
+    `recorder.subscribe()`, i.e. SQLite's in-process commit signal and its poll for
+    other processes' writes) serves every follower of this process: N clients
+    cost one LISTEN connection, not N, and a slow client slows nobody else, because each
+    follower reads the log itself, from its own cursor, when woken. The bell carries no
+    data, so a missed or duplicated ring can delay a follower but never make it skip or
+    repeat an event; followers also re-read on a timer as a safety net.
+
+    The subscription runs on a thread started with the first callback; if the store
+    fails it restarts after `restart_delay` seconds (ringing everyone, in case something
+    committed meanwhile). `close()` stops it.
+    """
+
+    def __init__(self, ledger: Ledger, restart_delay: float = 1.0) -> None:
+        self.ledger = ledger
+        self.restart_delay = restart_delay
+        self._rings: set[Ring] = set()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._subscription: Any = None
+
+    def add(self, ring: Ring) -> None:
+        """Call `ring` (from the bell's thread; it must be quick) whenever the log grows."""
+        with self._lock:
+            if self._closed.is_set():
+                raise RuntimeError("the bell is closed")
+            self._rings.add(ring)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="log-bell", daemon=True)
+                self._thread.start()
+
+    def discard(self, ring: Ring) -> None:
+        with self._lock:
+            self._rings.discard(ring)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the subscription and its thread."""
+        with self._lock:
+            self._closed.set()
+            subscription, thread = self._subscription, self._thread
+        if subscription is not None:
+            subscription.stop()
+        if thread is not None:
+            thread.join(timeout)
+
+    def _ring_all(self) -> None:
+        with self._lock:
+            rings = list(self._rings)
+        for ring in rings:
+            try:
+                ring()
+            except Exception:  # one broken follower must not silence the others
+                logger.exception("a log follower's wake-up call failed")
+
+    def _run(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self._follow()
+            except Exception:
+                logger.exception(
+                    "the log subscription failed; restarting in %.1f s", self.restart_delay
+                )
+                self._closed.wait(self.restart_delay)
+
+    def _follow(self) -> None:
+        recorder = self.ledger.recorder
+        if isinstance(recorder, LedgerPostgresApplicationRecorder):
+            # LISTEN alone: the bell needs no notifications selected for it.
+            for _ in recorder.listen_for_commits(self._closed):
+                self._ring_all()
+            return
+        with recorder.subscribe(gt=recorder.max_notification_id() or 0) as subscription:
+            with self._lock:
+                if self._closed.is_set():
+                    return
+                self._subscription = subscription
+            # Anything committed before the subscription started is news to followers
+            # that registered before it did.
+            self._ring_all()
+            for _notification in subscription:
+                self._ring_all()
