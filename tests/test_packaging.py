@@ -99,7 +99,7 @@ def test_the_wheel_holds_the_product_and_its_data_and_not_the_benchmarks(
 
     assert sources <= names
     assert not any(name.startswith("bench/") for name in names)
-    assert "eventschema/events.schema.json" in names
+    assert {"eventschema/events.schema.json", "eventschema/examples.json"} <= names
     assert {
         "tradeledger/data/README.md",
         "tradeledger/data/cn-measures.jsonl",
