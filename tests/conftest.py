@@ -1,4 +1,9 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures, and the one declaration of the backends every suite runs on.
+
+`backend` is each of the three stores (in memory, SQLite, PostgreSQL) in turn, and
+`database_url` a new, empty store of it as a TRADELEDGER_DATABASE_URL; a suite that needs
+a store outliving its process parametrises `backend` with DURABLE_BACKENDS (indirectly).
+A folder may override `postgres_database` (the API suite reuses one database per session).
 
 PostgreSQL tests (marked ``postgres``) each get a database of their own, created on
 the server named by ``TRADELEDGER_TEST_POSTGRES_URL`` (default
@@ -12,6 +17,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
@@ -98,3 +104,49 @@ def postgres_database() -> Iterator[PostgresDatabase]:
         yield database
     finally:
         drop_database(server_url, database)
+
+
+BACKENDS = [
+    pytest.param("popo", id="popo"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+"""Every store the product runs on: the same behavioural suites run on each."""
+
+DURABLE_BACKENDS = BACKENDS[1:]
+"""The stores that outlive their process (reopening, other processes, subprocesses)."""
+
+durable = pytest.mark.parametrize("backend", DURABLE_BACKENDS, indirect=True)
+"""For a test of what only a store outliving its process has: a restart, a second
+process or ledger on the same store, the SQL statements sent to a database."""
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of one backend: popo, sqlite or postgres."""
+    name: str = request.param
+    return name
+
+
+def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store of `backend`, as a TRADELEDGER_DATABASE_URL (a second call for
+    SQLite in the same test names the same file)."""
+    if backend == "popo":
+        return "memory://"
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path}/ledger.sqlite"
+    # Requested lazily, so that the other backends need no server.
+    database: PostgresDatabase = request.getfixturevalue("postgres_database")
+    return database.url
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store of each backend, as a TRADELEDGER_DATABASE_URL."""
+    return store_url(backend, request, tmp_path)
+
+
+@pytest.fixture(params=DURABLE_BACKENDS)
+def durable_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store of each backend that outlives its process, as a URL."""
+    return store_url(request.param, request, tmp_path)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import uuid4
 
 from eventsourcing.persistence import InfrastructureFactory, PersistenceError
 from eventsourcing.utils import Environment
@@ -140,9 +141,12 @@ def _view(ledger: Ledger, config: StoreConfig) -> ReadModelView:
         return ledger.factory.tracking_recorder(PostgresReadModelView)  # type: ignore[return-value]
     if config.backend == "sqlite":
         return ledger.factory.tracking_recorder(SQLiteReadModelView)  # type: ignore[return-value]
+    # One in-memory database per ledger, shared by every connection of the pool: with
+    # plain ":memory:" each connection (a follower's thread, a request's) would open an
+    # empty database of its own.
+    name = f"file:tradeledger-read-models-{uuid4().hex}?mode=memory&cache=shared"
     memory = Environment(
-        "READMODEL",
-        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"},
+        "READMODEL", {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": name}
     )
     factory = InfrastructureFactory.construct(memory)
     return factory.tracking_recorder(SQLiteReadModelView)  # type: ignore[return-value]

@@ -1,8 +1,8 @@
-"""The HTTP API through the real app, on SQLite and on PostgreSQL.
+"""The HTTP API through the real app, on every backend (tests/conftest.py).
 
-`client` is a TestClient of `create_app(open_services(parse_database_url(url)))` for a
-SQLite file in tmp_path, or for a PostgreSQL database of this test session emptied
-before each test (TRUNCATE ... RESTART IDENTITY: the same empty store as a new database,
+`client` is a TestClient of `create_app(open_services(parse_database_url(url)))` for the
+in-memory store, a SQLite file in tmp_path, or a PostgreSQL database of this test session
+emptied before each test (TRUNCATE ... RESTART IDENTITY: the same empty store as a new database,
 without the second it takes PostgreSQL to drop one). Keys: one per role.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -37,11 +36,6 @@ with warnings.catch_warnings():
 
 WRITER, AUDITOR, ADMIN = "writer-key", "auditor-key", "admin-key"
 KEYS = {WRITER: "writer", AUDITOR: "auditor", ADMIN: "admin"}
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -89,15 +83,12 @@ def empty_postgres(database: PostgresDatabase) -> None:
             )
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty store of each backend, as a TRADELEDGER_DATABASE_URL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.sqlite"
-    # Requested lazily, so that SQLite runs need no server.
-    database: PostgresDatabase = request.getfixturevalue("api_postgres_database")
-    empty_postgres(database)
-    return database.url
+@pytest.fixture
+def postgres_database(api_postgres_database: PostgresDatabase) -> PostgresDatabase:
+    """The session's database, emptied: the API suite's PostgreSQL store (creating a
+    database per test would take most of the suite's time)."""
+    empty_postgres(api_postgres_database)
+    return api_postgres_database
 
 
 @pytest.fixture

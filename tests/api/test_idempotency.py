@@ -30,6 +30,7 @@ from tests.api.conftest import (
     fentanyl,
     talks,
 )
+from tests.conftest import durable
 from tradeledger.bootstrap import Services, open_services
 from tradeledger.settings import parse_database_url
 
@@ -138,6 +139,7 @@ def test_a_key_that_is_not_visible_ascii_is_refused(client: TestClient, key: str
     assert len(log_entries(client)) == 1
 
 
+@durable
 def test_keys_survive_a_restart(client: TestClient, services: Services) -> None:
     client.post("/v1/measures", json=fentanyl())
     first = client.post(APPEND, json=rate("A", 20), headers=keyed("before-restart"))

@@ -19,6 +19,7 @@ from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
 from storage.bell import LogBell
 from storage.eventlog import EventLog, LogFilter, parse_event_types
 from tests.api.conftest import TestClient, event, fentanyl, seed_us_china, talks
+from tests.conftest import durable
 from tradeledger.bootstrap import Services, open_ledger
 
 FENTANYL_ID = stream_id_for_key(MEASURE, "us-cn-fentanyl")
@@ -289,6 +290,7 @@ def test_the_bell_rings_when_the_log_grows(client: TestClient, services: Service
     assert bell._thread is not None and not bell._thread.is_alive()
 
 
+@durable
 def test_the_bell_rings_for_a_commit_made_by_another_ledger_on_the_store(
     services: Services,
 ) -> None:

@@ -28,6 +28,7 @@ from tests.api.conftest import (
     seed_us_china,
 )
 from tests.api.test_sse import running_server
+from tests.conftest import durable
 from tradeledger.bootstrap import open_services
 from tradeledger.settings import parse_database_url
 
@@ -111,6 +112,7 @@ def test_a_position_not_reached_in_time_answers_503_with_retry_after(
     assert "position 1, not 7" in problem["detail"]
 
 
+@durable
 def test_a_read_waits_for_a_position_another_process_writes(
     client: TestClient, database_url: str
 ) -> None:
@@ -224,6 +226,7 @@ def settle(client: TestClient, position: int) -> None:
     assert reply.status_code == 200, reply.text
 
 
+@durable
 def test_a_read_after_a_write_only_selects(
     spied_client: TestClient, statements: Statements
 ) -> None:
@@ -244,6 +247,7 @@ def test_a_read_after_a_write_only_selects(
     assert statements.writes() == []
 
 
+@durable
 def test_the_spy_sees_a_write(spied_client: TestClient, statements: Statements) -> None:
     statements.recording.set()
     spied_client.post("/v1/measures", json=fentanyl())
@@ -252,6 +256,7 @@ def test_the_spy_sees_a_write(spied_client: TestClient, statements: Statements) 
     assert statements.writes()
 
 
+@durable
 def test_a_read_of_a_negotiation_only_selects(
     spied_client: TestClient, statements: Statements
 ) -> None:

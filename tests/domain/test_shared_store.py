@@ -23,7 +23,6 @@ from domain.ledger import Ledger
 from domain.measure import TariffMeasure
 from domain.measure_changes import CorrectMeasureRecord, GrantSuspension
 from domain.negotiation import Negotiation
-from tests.domain.conftest import BACKENDS, database_url
 from tests.domain.test_ledger import (
     event_ids,
     facts,
@@ -37,10 +36,10 @@ from tests.domain.test_ledger import (
 from tradeledger.settings import parse_database_url
 
 
-@pytest.fixture(params=BACKENDS[1:])
-def two_ledgers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Ledger, Ledger]]:
+@pytest.fixture
+def two_ledgers(durable_database_url: str) -> Iterator[tuple[Ledger, Ledger]]:
     """Two Ledgers on one store (SQLite file, PostgreSQL database), closed after the test."""
-    env = parse_database_url(database_url(request.param, request, tmp_path)).env
+    env = parse_database_url(durable_database_url).env
     first = Ledger(env)
     second = Ledger(env)
     try:

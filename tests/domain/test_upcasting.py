@@ -10,14 +10,11 @@ it back through the Ledger.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
@@ -27,7 +24,6 @@ from domain.ledger import Ledger
 from domain.measure import TariffMeasure
 from domain.measure_changes import ChangeRate
 from domain.values import Provenance, Reliability, Source
-from tradeledger.settings import parse_database_url
 
 PROVENANCE = Provenance(
     (
@@ -39,16 +35,6 @@ PROVENANCE = Provenance(
     ),
     recorded_by="analyst@tradeledger",
 )
-
-
-@pytest.fixture(params=["popo", "sqlite"])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    url = "memory://" if request.param == "popo" else f"sqlite:///{tmp_path}/ledger.sqlite"
-    ledger = Ledger(parse_database_url(url).env)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def impose_reciprocal(ledger: Ledger) -> UUID:

@@ -45,12 +45,6 @@ FOREIGN_IMPOSER = "CA"
 
 IMPORTER_POOL = tuple(sorted(ISO_3166_ALPHA_2 - {*ORIGINS, FOREIGN_IMPOSER}))
 
-BACKENDS = [
-    pytest.param("popo", id="popo"),
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
 
 @dataclass
 class World:
@@ -148,15 +142,18 @@ class Backend:
             self._shared.close()
 
 
-@pytest.fixture(params=BACKENDS)
-def oracle_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    """A backend for the oracle test; PostgreSQL gets a database of its own."""
+@pytest.fixture
+def oracle_backend(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Backend]:
+    """Each backend (tests/conftest.py) for the oracle test; PostgreSQL gets a database of
+    its own."""
     postgres_url = None
-    if request.param == "postgres":
+    if backend == "postgres":
         database: PostgresDatabase = request.getfixturevalue("postgres_database")
         postgres_url = database.url
-    backend = Backend(request.param, tmp_path, postgres_url)
+    worlds = Backend(backend, tmp_path, postgres_url)
     try:
-        yield backend
+        yield worlds
     finally:
-        backend.close()
+        worlds.close()

@@ -70,12 +70,9 @@ def write_elsewhere(url: str, key: str) -> int:
     return int(done.stdout.strip())
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.sqlite"
-    database: Any = request.getfixturevalue("postgres_database")
-    return str(database.url)
+@pytest.fixture
+def url(durable_database_url: str) -> str:
+    return durable_database_url
 
 
 @pytest.fixture

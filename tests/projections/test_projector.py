@@ -98,12 +98,9 @@ class Store:
     config: StoreConfig
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/crash.sqlite"
-    else:
-        url = request.getfixturevalue("postgres_database").url
+@pytest.fixture
+def store(durable_database_url: str) -> Iterator[Store]:
+    url = durable_database_url
     config = parse_database_url(url)
     services = open_services(config)
     try:

@@ -20,12 +20,6 @@ LedgerRecorder = (
     | LedgerPostgresApplicationRecorder
 )
 
-BACKENDS = [
-    pytest.param("popo", id="popo"),
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
 
 def backend_env(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     """Environment selecting `backend` the way deployments do: PERSISTENCE_MODULE."""
@@ -40,11 +34,13 @@ def backend_env(backend: str, request: pytest.FixtureRequest, tmp_path: Path) ->
     return env
 
 
-@pytest.fixture(params=BACKENDS)
-def recorder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerRecorder]:
-    """A new, empty application recorder of each backend."""
+@pytest.fixture
+def recorder(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[LedgerRecorder]:
+    """A new, empty application recorder of each backend (tests/conftest.py)."""
     factory = InfrastructureFactory.construct(
-        Environment(env=backend_env(request.param, request, tmp_path))
+        Environment(env=backend_env(backend, request, tmp_path))
     )
     try:
         app_recorder = factory.application_recorder()
