@@ -35,7 +35,7 @@ from domain.ledger import Ledger
 from projections.follower import Follower
 from projections.progress import ReadModelProgress
 from projections.projector import Projector
-from projections.queries import DEFAULT_WAIT_TIMEOUT, Queries
+from projections.queries import Queries
 from projections.views import ReadModelView
 from projections.views_postgres import PostgresReadModelView
 from projections.views_sqlite import SQLiteReadModelView
@@ -73,14 +73,15 @@ def open_services(
     settings: Settings | StoreConfig | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     batch_size: int | None = None,
-    read_wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+    read_wait_timeout: float | None = None,
 ) -> Services:
     """Open the ledger, its read models and queries, as `settings` say.
 
     By default the settings are read from the environment (Settings.from_env); a
     StoreConfig alone means that store with every other setting at its default (tests
     and tools). `batch_size` overrides TRADELEDGER_PROJECTION_BATCH. A query given a
-    `min_position` waits up to `read_wait_timeout` seconds for the read models to reach it.
+    `min_position` waits up to `read_wait_timeout` seconds (TRADELEDGER_READ_WAIT_SECONDS)
+    for the read models to reach it.
     """
     settings = _settings(settings)
     ledger = open_ledger(settings)
@@ -90,6 +91,8 @@ def open_services(
     projector = Projector(ledger, view, batch_size=batch_size, reached=reached)
     projector.keep_negotiation_events()
     ledger.after_commit(projector.project_committed)
+    if read_wait_timeout is None:
+        read_wait_timeout = settings.read_wait_seconds
     queries = Queries(view, ledger.mapper, reached, clock, wait_timeout=read_wait_timeout)
     return Services(settings, ledger, view, projector, queries)
 

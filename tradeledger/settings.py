@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from domain.stream_cache import DEFAULT_MAXSIZE
 from projections.projector import DEFAULT_BATCH_SIZE
+from projections.queries import DEFAULT_WAIT_TIMEOUT
 from storage.sqlite import DEFAULT_POLL_INTERVAL
 from tradeledger.errors import InvalidSetting
 from tradeledger.keys import ApiKeys, Role, parse_api_keys
@@ -151,6 +152,13 @@ class Settings(BaseSettings):
         description="streams whose last saved state a process keeps, so that its next append "
         "to one needs no read (stale states are detected by the store and reloaded; 0 turns "
         "it off)",
+    )
+    read_wait_seconds: float = Field(
+        DEFAULT_WAIT_TIMEOUT,
+        gt=0,
+        allow_inf_nan=False,
+        description="how long a read given `min_position` waits for the read models to reach "
+        "it before answering 503 with `Retry-After`",
     )
     sqlite_poll_interval: float = Field(
         DEFAULT_POLL_INTERVAL,
