@@ -46,7 +46,7 @@ from eventschema import DATASET_LINE, to_batch_item
 from projections.timepoint import TimePoint
 from storage.postgres import LedgerPostgresApplicationRecorder
 from storage.sqlite import LedgerSQLiteApplicationRecorder
-from tradeledger.bootstrap import open_services
+from tradeledger.bootstrap import open_ledger, open_services
 from tradeledger.settings import StoreConfig
 
 RAW = "1 raw limit"
@@ -337,16 +337,17 @@ def _rate_change(n: int) -> ChangeRate:
 def application(
     place: Place, backend: str, synthetic_lines: list[str], settings: Settings
 ) -> list[Figure]:
-    """Ledger.append_to_stream one change per call, and bulk import of dataset lines."""
+    """Ledger.append_to_stream one change per call, and bulk import of dataset lines: the
+    application alone (open_ledger), as before the read models were projected after
+    commits, so that the figures compare across releases."""
     single: list[float] = []
     bulk: list[float] = []
     bulk_append_only: list[float] = []
     validate_only: list[float] = []
     lines = synthetic_lines[: settings.bulk_lines]
     with scratch(place, backend, "app") as config:
-        services = open_services(config)
+        ledger = open_ledger(config)
         try:
-            ledger = services.ledger
             for run in range(settings.runs):
                 measures = []
                 for i in range(50):
@@ -375,38 +376,38 @@ def application(
 
                 single.append(rate(one_change_per_call))
         finally:
-            services.close()
+            ledger.close()
     for _ in range(settings.runs):
         with scratch(place, backend, "bulk") as config:
-            services = open_services(config)
+            ledger = open_ledger(config)
             try:
 
-                def import_lines(services: Any = services) -> int:
+                def import_lines(ledger: Any = ledger) -> int:
                     added = 0
                     for chunk in _chunks(lines, settings.bulk_batch):
                         items = [to_batch_item(DATASET_LINE.validate_json(line)) for line in chunk]
-                        added += services.ledger.append_batch(items).added
+                        added += ledger.append_batch(items).added
                     return added
 
                 bulk.append(rate(import_lines))
             finally:
-                services.close()
+                ledger.close()
         with scratch(place, backend, "bulk") as config:
-            services = open_services(config)
+            ledger = open_ledger(config)
             try:
                 started = time.perf_counter()
                 items = [to_batch_item(DATASET_LINE.validate_json(line)) for line in lines]
                 validate_only.append(len(items) / (time.perf_counter() - started))
 
-                def append_items(services: Any = services, items: list[Any] = items) -> int:
+                def append_items(ledger: Any = ledger, items: list[Any] = items) -> int:
                     added = 0
                     for chunk in _chunks(items, settings.bulk_batch):
-                        added += services.ledger.append_batch(chunk).added
+                        added += ledger.append_batch(chunk).added
                     return added
 
                 bulk_append_only.append(rate(append_items))
             finally:
-                services.close()
+                ledger.close()
     raw_single, raw_batch = f"{backend}:{RAW_SINGLE}", f"{backend}:{RAW_BATCH}"
     batch_note = f"batches of {settings.bulk_batch} lines, {len(lines)} lines per run, fresh store"
     return [
