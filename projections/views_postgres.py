@@ -4,14 +4,12 @@ fence where its planner would otherwise read too much."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed
@@ -21,7 +19,7 @@ from projections.tables import POSTGRES, create_statements
 from projections.view_reading import visible
 from projections.view_writing import RETRACTABLE, TableRows
 from projections.views import ReadModelView
-from storage.postgres import SCHEMA_LOCK_KEY
+from storage.postgres import SCHEMA_LOCK_KEY, recheck_tracking_table
 
 _EVENT_COLUMNS = (
     "position", "stream_id", "stream_kind", "version", "event_type", "event_id",
@@ -165,17 +163,9 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
 
     def _create_table(self, curs: Any) -> None:
         # Serialise with every other process creating the schema (same key as the
-        # event store), then re-check what the library checked before the lock: another
-        # process may have created the tracking table meanwhile.
+        # event store), then re-check what the library checked before the lock.
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
-        with (
-            contextlib.suppress(psycopg.errors.UndefinedTable),
-            curs.connection.transaction(),
-        ):
-            migration = self._max_tracking_id(self.table_migration_identifier, curs)
-            self.tracking_table_exists = True
-            self.tracking_migration_previous = migration
-            self.tracking_migration_current = migration
+        recheck_tracking_table(self, curs)
         super()._create_table(curs)
 
     @contextmanager
