@@ -13,7 +13,7 @@ import typer
 
 from cli.options import AsJson, KnownAt, RecordedAt
 from cli.records import InputError
-from cli.render import LogRow, print_diff, print_json, print_table, print_timeline
+from cli.render import log_json, log_text, print_diff, print_json, print_table, print_timeline
 from domain.errors import InvalidValue
 from domain.ledger import MEASURE
 from projections import diff as differ
@@ -42,12 +42,12 @@ def events(
     with closing(open_ledger()) as ledger:
         log = EventLog(ledger)
         where = LogFilter(stream_id=_stream_id(log, stream) if stream is not None else None)
-        rows = (LogRow.of(entry) for entry in log.entries(after, where, limit))
+        entries = log.entries(after, where, limit)
         if as_json:
-            for row in rows:
-                typer.echo(json.dumps(row.as_json(), ensure_ascii=False))
+            for entry in entries:
+                typer.echo(json.dumps(log_json(entry), ensure_ascii=False))
         else:
-            print_table([row.as_text() for row in rows])
+            print_table([log_text(entry) for entry in entries])
 
 
 def _stream_id(log: EventLog, ref: str) -> UUID:
