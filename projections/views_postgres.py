@@ -14,9 +14,10 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed
 
+from projections.answers import AsOf
 from projections.facts import LATEST_PER_KEY_KINDS, Rows
 from projections.tables import POSTGRES, create_statements
-from projections.view_reading import visible
+from projections.view_reading import visible, visible_at
 from projections.view_writing import RETRACTABLE, TableRows
 from projections.views import ReadModelView
 from storage.postgres import SCHEMA_LOCK_KEY, recheck_tracking_table
@@ -188,12 +189,7 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
         return self.max_tracking_id(self.application_name) or 0
 
     def _latest_per_key(
-        self,
-        ids: list[str],
-        prefixes: Sequence[str] | None,
-        on: date,
-        known_at: datetime,
-        position: int,
+        self, ids: list[str], prefixes: Sequence[str] | None, point: AsOf
     ) -> tuple[str, list[Any]]:
         # The shared statement's `measure_id IN (...) AND kind IN (...) AND key IN (...)`
         # makes PostgreSQL's planner read every key of the measures (a bitmap scan on
@@ -216,4 +212,4 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
             "  ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1) AS f"
             f" WHERE k.kind IN ({kinds})"
         )
-        return statement, [ids, *key_params, on, known_at, position, position]
+        return statement, [ids, *key_params, point.on, *visible_at(point)]
