@@ -108,7 +108,7 @@ async def duty(
         queries.duty_on, importer, origin, hs, at=point, min_position=min_position
     )
     _reflects(response, answer.as_of)
-    return DutyPublic.of(answer)
+    return DutyPublic.model_validate(answer)
 
 
 @router.get("/measures/{id}", responses=_VERSIONED, summary="A measure's state")
@@ -127,7 +127,7 @@ async def measure(
         state = queries.measure_state(measure_id, at=point, min_position=min_position)
         _version_tag(response, queries.stream_version(measure_id, state.as_of), point)
         _reflects(response, state.as_of)
-        return MeasurePublic.of(state)
+        return MeasurePublic.model_validate(state)
 
     return await run_in_threadpool(read)
 
@@ -178,7 +178,7 @@ async def schedule(
         queries.schedule, imposer, origin, at=point, min_position=min_position
     )
     _reflects(response, answer.as_of)
-    return SchedulePublic.of(answer)
+    return SchedulePublic.model_validate(answer)
 
 
 @router.get("/measures/{id}/timeline", responses=_READ_STREAM, summary="A measure's timeline")
@@ -253,7 +253,7 @@ def diff(
             "diff", "give importer, origin and hs; or measure; or negotiation (one subject)"
         )
     _reflects(response, result.before, result.after)
-    return DiffPublic.of(result)
+    return DiffPublic.model_validate(result)
 
 
 def _schema(model: type[EventIn]) -> dict[str, Any]:
