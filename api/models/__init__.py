@@ -42,6 +42,7 @@ from api.models.writing import (
     NegotiationEventsCreate,
     RecordedEventPublic,
     WrittenPublic,
+    events_of,
 )
 
 __all__ = [
@@ -76,4 +77,5 @@ __all__ = [
     "TimelineEntryPublic",
     "TimelinePublic",
     "WrittenPublic",
+    "events_of",
 ]
