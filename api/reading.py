@@ -12,6 +12,7 @@ position (a client's own write), or answer 503 with Retry-After.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -47,6 +48,7 @@ from eventschema import (
 )
 from projections import diff as differ
 from projections.answers import AsOf
+from projections.queries import Queries
 from projections.timepoint import TimePoint
 from storage.eventlog import full_type
 
@@ -125,8 +127,7 @@ async def measure(
 
     def read() -> MeasurePublic:
         state = queries.measure_state(measure_id, at=point, min_position=min_position)
-        _version_tag(response, queries.stream_version(measure_id, state.as_of), point)
-        _reflects(response, state.as_of)
+        _stream_state_headers(response, queries, measure_id, state.as_of, point)
         return MeasurePublic.model_validate(state)
 
     return await run_in_threadpool(read)
@@ -146,18 +147,23 @@ async def negotiation(
 
     def read() -> NegotiationPublic:
         answer = queries.negotiation_state(negotiation_id, at=point, min_position=min_position)
-        _version_tag(response, queries.stream_version(negotiation_id, answer.as_of), point)
-        _reflects(response, answer.as_of)
+        _stream_state_headers(response, queries, negotiation_id, answer.as_of, point)
         return NegotiationPublic.of(answer)
 
     return await run_in_threadpool(read)
 
 
-def _version_tag(response: Response, version: int, point: TimePoint) -> None:
+def _stream_state_headers(
+    response: Response, queries: Queries, stream_id: UUID, answered: AsOf, point: TimePoint
+) -> None:
+    """The ETag of a stream's state, unless `recorded_at` asks about the past, and the
+    log position the state reflects."""
     # The version at the answer's position, read from the same read models: a write
     # based on it conflicts (409) if the stream has moved on since.
+    version = queries.stream_version(stream_id, answered)
     if version and point.recorded_at is None:
         response.headers["ETag"] = f'"{version}"'
+    _reflects(response, answered)
 
 
 @router.get("/schedules/{imposer}", responses=_READ, summary="An imposer's schedule")
@@ -193,11 +199,7 @@ def measure_timeline(
 ) -> TimelinePublic:
     """The measure's events with their three dates (effective, announced, recorded),
     ordered by one of them; `known_at` and `recorded_at` limit what is shown."""
-    timeline = queries.timeline(
-        measure_id, kind=MEASURE, order=order, at=point, min_position=min_position
-    )
-    _reflects(response, timeline.as_of)
-    return TimelinePublic.of(measure_id, MEASURE, order, list(timeline.entries))
+    return _timeline(queries, response, MEASURE, measure_id, order, point, min_position)
 
 
 @router.get(
@@ -213,11 +215,23 @@ def negotiation_timeline(
     min_position: MinPosition = 0,
 ) -> TimelinePublic:
     """The negotiation's steps with their three dates, ordered by one of them."""
+    return _timeline(queries, response, NEGOTIATION, negotiation_id, order, point, min_position)
+
+
+def _timeline(
+    queries: Queries,
+    response: Response,
+    kind: str,
+    stream_id: UUID,
+    order: Order,
+    point: TimePoint,
+    min_position: int,
+) -> TimelinePublic:
     timeline = queries.timeline(
-        negotiation_id, kind=NEGOTIATION, order=order, at=point, min_position=min_position
+        stream_id, kind=kind, order=order, at=point, min_position=min_position
     )
     _reflects(response, timeline.as_of)
-    return TimelinePublic.of(negotiation_id, NEGOTIATION, order, list(timeline.entries))
+    return TimelinePublic.of(stream_id, kind, order, list(timeline.entries))
 
 
 @router.get("/diff", responses=_READ_STREAM, summary="What changed between two points")
