@@ -80,7 +80,10 @@ _VERSIONED: dict[int | str, dict[str, Any]] = {
     **documented(401, 403, 404, 422, 503),
 }
 
-Order = Literal["effective", "announced", "recorded"]
+Order = Annotated[
+    Literal["effective", "announced", "recorded"],
+    Query(description="Which date orders the events."),
+]
 
 
 def _reflects(response: Response, *points: AsOf) -> None:
@@ -194,7 +197,7 @@ def measure_timeline(
     measure_id: MeasureId,
     point: PointQuery,
     response: Response,
-    order: Annotated[Order, Query(description="Which date orders the events.")] = "effective",
+    order: Order = "effective",
     min_position: MinPosition = 0,
 ) -> TimelinePublic:
     """The measure's events with their three dates (effective, announced, recorded),
@@ -211,7 +214,7 @@ def negotiation_timeline(
     negotiation_id: NegotiationId,
     point: PointQuery,
     response: Response,
-    order: Annotated[Order, Query(description="Which date orders the events.")] = "effective",
+    order: Order = "effective",
     min_position: MinPosition = 0,
 ) -> TimelinePublic:
     """The negotiation's steps with their three dates, ordered by one of them."""
