@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -34,30 +35,20 @@ from tradeledger.bootstrap import Services
 # read the store (log_filter) stay plain functions, so they never block the loop.
 
 
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+def _app_state(name: str) -> Callable[[Request], Coroutine[Any, Any, Any]]:
+    """A dependency giving what create_app keeps as `app.state.<name>` (the alias that
+    declares it says its type)."""
+
+    async def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return dependency
 
 
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def get_event_log(request: Request) -> EventLog:
-    log: EventLog = request.app.state.event_log
-    return log
-
-
-async def get_log_bell(request: Request) -> LogBell:
-    bell: LogBell = request.app.state.log_bell
-    return bell
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-EventLogDep = Annotated[EventLog, Depends(get_event_log)]
-LogBellDep = Annotated[LogBell, Depends(get_log_bell)]
+ServicesDep = Annotated[Services, Depends(_app_state("services"))]
+SettingsDep = Annotated[Settings, Depends(_app_state("settings"))]
+EventLogDep = Annotated[EventLog, Depends(_app_state("event_log"))]
+LogBellDep = Annotated[LogBell, Depends(_app_state("log_bell"))]
 
 
 async def get_ledger(services: ServicesDep) -> Ledger:

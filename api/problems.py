@@ -13,7 +13,7 @@ answered with a generic 500.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -293,35 +293,41 @@ async def _on_not_permitted(request: Request, error: Exception) -> JSONResponse:
     return problem(HTTPStatus.FORBIDDEN, str(error), request.url.path)
 
 
-async def _on_overflow(request: Request, error: Exception) -> JSONResponse:
-    # Date arithmetic on the first or last representable instant (an announced_at of
-    # 0001-01-01T00:00:00+14:00 has no UTC equivalent): the input, not the server, is wrong.
-    logger.warning("out-of-range value on %s %s", request.method, request.url.path, exc_info=error)
-    return problem(
-        HTTPStatus.UNPROCESSABLE_ENTITY,
-        "a date or time is out of the supported range (years 1 to 9999, in UTC)",
-        request.url.path,
-        rule="invalid_value",
-    )
+def _logged(
+    level: int, what: str, status: HTTPStatus, detail: str, **answer: Any
+) -> Callable[[Request, Exception], Coroutine[Any, Any, JSONResponse]]:
+    """A handler for errors whose text must not reach the client: it logs the error (as
+    `what`, at `level`, with its traceback) and answers `status` with a fixed `detail`."""
+
+    async def handler(request: Request, error: Exception) -> JSONResponse:
+        logger.log(level, "%s on %s %s", what, request.method, request.url.path, exc_info=error)
+        return problem(status, detail, request.url.path, **answer)
+
+    return handler
 
 
-async def _on_store_error(request: Request, error: Exception) -> JSONResponse:
-    logger.exception("the store failed on %s %s", request.method, request.url.path)
-    return problem(
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        "the store is unavailable; try again later",
-        request.url.path,
-        headers={"Retry-After": "5"},
-    )
-
-
-async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
-    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    return problem(
-        HTTPStatus.INTERNAL_SERVER_ERROR,
-        "an unexpected error occurred; it has been logged",
-        request.url.path,
-    )
+# Date arithmetic on the first or last representable instant (an announced_at of
+# 0001-01-01T00:00:00+14:00 has no UTC equivalent): the input, not the server, is wrong.
+_on_overflow = _logged(
+    logging.WARNING,
+    "out-of-range value",
+    HTTPStatus.UNPROCESSABLE_ENTITY,
+    "a date or time is out of the supported range (years 1 to 9999, in UTC)",
+    rule="invalid_value",
+)
+_on_store_error = _logged(
+    logging.ERROR,
+    "the store failed",
+    HTTPStatus.SERVICE_UNAVAILABLE,
+    "the store is unavailable; try again later",
+    headers={"Retry-After": "5"},
+)
+_on_unexpected = _logged(
+    logging.ERROR,
+    "unexpected error",
+    HTTPStatus.INTERNAL_SERVER_ERROR,
+    "an unexpected error occurred; it has been logged",
+)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ position (a client's own write), or answer 503 with Retry-After.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -47,6 +48,7 @@ from eventschema import (
 )
 from projections import diff as differ
 from projections.answers import AsOf
+from projections.queries import Queries
 from projections.timepoint import TimePoint
 from storage.eventlog import full_type
 
@@ -78,7 +80,10 @@ _VERSIONED: dict[int | str, dict[str, Any]] = {
     **documented(401, 403, 404, 422, 503),
 }
 
-Order = Literal["effective", "announced", "recorded"]
+Order = Annotated[
+    Literal["effective", "announced", "recorded"],
+    Query(description="Which date orders the events."),
+]
 
 
 def _reflects(response: Response, *points: AsOf) -> None:
@@ -108,7 +113,7 @@ async def duty(
         queries.duty_on, importer, origin, hs, at=point, min_position=min_position
     )
     _reflects(response, answer.as_of)
-    return DutyPublic.of(answer)
+    return DutyPublic.model_validate(answer)
 
 
 @router.get("/measures/{id}", responses=_VERSIONED, summary="A measure's state")
@@ -125,9 +130,8 @@ async def measure(
 
     def read() -> MeasurePublic:
         state = queries.measure_state(measure_id, at=point, min_position=min_position)
-        _version_tag(response, queries.stream_version(measure_id, state.as_of), point)
-        _reflects(response, state.as_of)
-        return MeasurePublic.of(state)
+        _stream_state_headers(response, queries, measure_id, state.as_of, point)
+        return MeasurePublic.model_validate(state)
 
     return await run_in_threadpool(read)
 
@@ -146,18 +150,23 @@ async def negotiation(
 
     def read() -> NegotiationPublic:
         answer = queries.negotiation_state(negotiation_id, at=point, min_position=min_position)
-        _version_tag(response, queries.stream_version(negotiation_id, answer.as_of), point)
-        _reflects(response, answer.as_of)
+        _stream_state_headers(response, queries, negotiation_id, answer.as_of, point)
         return NegotiationPublic.of(answer)
 
     return await run_in_threadpool(read)
 
 
-def _version_tag(response: Response, version: int, point: TimePoint) -> None:
+def _stream_state_headers(
+    response: Response, queries: Queries, stream_id: UUID, answered: AsOf, point: TimePoint
+) -> None:
+    """The ETag of a stream's state, unless `recorded_at` asks about the past, and the
+    log position the state reflects."""
     # The version at the answer's position, read from the same read models: a write
     # based on it conflicts (409) if the stream has moved on since.
+    version = queries.stream_version(stream_id, answered)
     if version and point.recorded_at is None:
         response.headers["ETag"] = f'"{version}"'
+    _reflects(response, answered)
 
 
 @router.get("/schedules/{imposer}", responses=_READ, summary="An imposer's schedule")
@@ -178,7 +187,7 @@ async def schedule(
         queries.schedule, imposer, origin, at=point, min_position=min_position
     )
     _reflects(response, answer.as_of)
-    return SchedulePublic.of(answer)
+    return SchedulePublic.model_validate(answer)
 
 
 @router.get("/measures/{id}/timeline", responses=_READ_STREAM, summary="A measure's timeline")
@@ -188,16 +197,12 @@ def measure_timeline(
     measure_id: MeasureId,
     point: PointQuery,
     response: Response,
-    order: Annotated[Order, Query(description="Which date orders the events.")] = "effective",
+    order: Order = "effective",
     min_position: MinPosition = 0,
 ) -> TimelinePublic:
     """The measure's events with their three dates (effective, announced, recorded),
     ordered by one of them; `known_at` and `recorded_at` limit what is shown."""
-    timeline = queries.timeline(
-        measure_id, kind=MEASURE, order=order, at=point, min_position=min_position
-    )
-    _reflects(response, timeline.as_of)
-    return TimelinePublic.of(measure_id, MEASURE, order, list(timeline.entries))
+    return _timeline(queries, response, MEASURE, measure_id, order, point, min_position)
 
 
 @router.get(
@@ -209,15 +214,27 @@ def negotiation_timeline(
     negotiation_id: NegotiationId,
     point: PointQuery,
     response: Response,
-    order: Annotated[Order, Query(description="Which date orders the events.")] = "effective",
+    order: Order = "effective",
     min_position: MinPosition = 0,
 ) -> TimelinePublic:
     """The negotiation's steps with their three dates, ordered by one of them."""
+    return _timeline(queries, response, NEGOTIATION, negotiation_id, order, point, min_position)
+
+
+def _timeline(
+    queries: Queries,
+    response: Response,
+    kind: str,
+    stream_id: UUID,
+    order: Order,
+    point: TimePoint,
+    min_position: int,
+) -> TimelinePublic:
     timeline = queries.timeline(
-        negotiation_id, kind=NEGOTIATION, order=order, at=point, min_position=min_position
+        stream_id, kind=kind, order=order, at=point, min_position=min_position
     )
     _reflects(response, timeline.as_of)
-    return TimelinePublic.of(negotiation_id, NEGOTIATION, order, list(timeline.entries))
+    return TimelinePublic.of(stream_id, kind, order, list(timeline.entries))
 
 
 @router.get("/diff", responses=_READ_STREAM, summary="What changed between two points")
@@ -253,7 +270,7 @@ def diff(
             "diff", "give importer, origin and hs; or measure; or negotiation (one subject)"
         )
     _reflects(response, result.before, result.after)
-    return DiffPublic.of(result)
+    return DiffPublic.model_validate(result)
 
 
 def _schema(model: type[EventIn]) -> dict[str, Any]:

@@ -12,10 +12,10 @@ passed to create_app.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -102,21 +102,22 @@ def _principal(
     return principal
 
 
-async def require_read(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    """Any role may read; anonymous callers too when reads are public."""
-    return _principal(
-        Permission.READ, credentials, _settings(request), "authorization" in request.headers
-    )
+def _requiring(permission: Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency giving the caller, if it may do `permission` (401 or 403 if not)."""
+
+    async def require(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Principal:
+        return _principal(
+            permission, credentials, _settings(request), "authorization" in request.headers
+        )
+
+    return require
 
 
-async def require_write(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    """Writers and admins may append."""
-    return _principal(
-        Permission.WRITE, credentials, _settings(request), "authorization" in request.headers
-    )
+require_read = _requiring(Permission.READ)
+"""Any role may read; anonymous callers too when reads are public."""
+
+require_write = _requiring(Permission.WRITE)
+"""Writers and admins may append."""

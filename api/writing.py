@@ -10,7 +10,6 @@ sees the write, in any process.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -27,20 +26,19 @@ from api.dependencies import (
     Writer,
 )
 from api.models import (
-    MeasureBatchCreate,
     MeasureCreate,
     MeasureEventsCreate,
-    NegotiationBatchCreate,
     NegotiationCreate,
     NegotiationEventsCreate,
     WrittenPublic,
+    events_of,
 )
 from api.problems import documented
 from domain.commands import Written
 from domain.errors import InvalidValue
 from domain.idempotency import IdempotencyClaim
 from domain.ledger import MEASURE, Ledger
-from eventschema import MeasureChangeIn, NegotiationStepIn, check_recordable
+from eventschema import check_recordable
 
 router = APIRouter(prefix="/v1", tags=["writing"])
 
@@ -109,13 +107,14 @@ async def _create(
 async def _append(
     ledger: Ledger,
     stream_id: UUID,
-    body: object,
-    events: Sequence[MeasureChangeIn | NegotiationStepIn],
-    expected: int | None,
+    body: MeasureEventsCreate | NegotiationEventsCreate,
+    if_match: int | None,
     claim: IdempotencyClaim | None,
     response: Response,
 ) -> WrittenPublic:
     """Check the whole body, then hand the store work to the thread pool."""
+    events, in_body = events_of(body)
+    expected = _expected(in_body, if_match)
     check_recordable(body)
     changes = [event.to_change() for event in events]
     written = await run_in_threadpool(
@@ -185,12 +184,7 @@ async def append_to_measure(
     ledger refuses) naming the `rule`. Without `If-Match` or `expected_version` the
     events are still never lost or interleaved with another writer's.
     """
-    if isinstance(body, MeasureBatchCreate):
-        events: Sequence[MeasureChangeIn] = body.events
-        expected = _expected(body.expected_version, if_match)
-    else:
-        events, expected = [body], if_match
-    return await _append(ledger, measure_id, body, events, expected, claim, response)
+    return await _append(ledger, measure_id, body, if_match, claim, response)
 
 
 @router.post(
@@ -214,9 +208,4 @@ async def append_to_negotiation(
     Each step is checked against the negotiation's state on its own day (no round after
     talks collapsed: 409 `invalid_transition`); all are recorded together or none.
     """
-    if isinstance(body, NegotiationBatchCreate):
-        steps: Sequence[NegotiationStepIn] = body.events
-        expected = _expected(body.expected_version, if_match)
-    else:
-        steps, expected = [body], if_match
-    return await _append(ledger, negotiation_id, body, steps, expected, claim, response)
+    return await _append(ledger, negotiation_id, body, if_match, claim, response)

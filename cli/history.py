@@ -12,15 +12,16 @@ from uuid import UUID
 import typer
 
 from cli.options import AsJson, KnownAt, RecordedAt
+from cli.reading import ask
 from cli.records import InputError
-from cli.render import LogRow, print_diff, print_json, print_table, print_timeline
+from cli.render import log_json, log_text, print_diff, print_table, print_timeline
 from domain.errors import InvalidValue
 from domain.ledger import MEASURE
 from projections import diff as differ
 from projections.queries import Queries
 from projections.timepoint import TimePoint
 from storage.eventlog import EventLog, LogFilter
-from tradeledger.bootstrap import open_ledger, open_services
+from tradeledger.bootstrap import open_ledger
 
 
 def events(
@@ -42,12 +43,12 @@ def events(
     with closing(open_ledger()) as ledger:
         log = EventLog(ledger)
         where = LogFilter(stream_id=_stream_id(log, stream) if stream is not None else None)
-        rows = (LogRow.of(entry) for entry in log.entries(after, where, limit))
+        entries = log.entries(after, where, limit)
         if as_json:
-            for row in rows:
-                typer.echo(json.dumps(row.as_json(), ensure_ascii=False))
+            for entry in entries:
+                typer.echo(json.dumps(log_json(entry), ensure_ascii=False))
         else:
-            print_table([row.as_text() for row in rows])
+            print_table([log_text(entry) for entry in entries])
 
 
 def _stream_id(log: EventLog, ref: str) -> UUID:
@@ -71,16 +72,20 @@ def timeline(
     as_json: AsJson = False,
 ) -> None:
     """Events with their three dates, ordered by one of them."""
-    with closing(open_services()) as services:
-        entries = services.queries.timeline(
-            stream,
-            kind=kind,
-            imposer=imposer,
-            origin=origin,
-            order=order,
-            at=TimePoint.parse(known_at=known_at, recorded_at=recorded_at),
-        ).entries
-    print_json(entries) if as_json else print_timeline(entries)
+    ask(
+        lambda queries: (
+            queries.timeline(
+                stream,
+                kind=kind,
+                imposer=imposer,
+                origin=origin,
+                order=order,
+                at=TimePoint.parse(known_at=known_at, recorded_at=recorded_at),
+            ).entries
+        ),
+        as_json,
+        print_timeline,
+    )
 
 
 def diff(
@@ -111,11 +116,13 @@ def diff(
     """What changed between two points, old -> new, and the events that caused it."""
     first = TimePoint.parse(on, known_at, recorded_at)
     second = TimePoint.parse(on2, known_at2, recorded_at2, suffix="2").or_else(first)
-    with closing(open_services()) as services:
-        result = compare(
-            services.queries, first, second, importer, origin, hs, measure_ref, negotiation_ref
-        )
-    print_json(result) if as_json else print_diff(result)
+    ask(
+        lambda queries: compare(
+            queries, first, second, importer, origin, hs, measure_ref, negotiation_ref
+        ),
+        as_json,
+        print_diff,
+    )
 
 
 def compare(

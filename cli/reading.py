@@ -6,15 +6,29 @@ Each takes --on, --known-at and --recorded-at (see cli.options) and prints words
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import closing
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
 from cli.options import AsJson, KnownAt, On, RecordedAt
 from cli.render import print_duty, print_json, print_measure, print_negotiation, print_schedule
+from projections.queries import Queries
 from projections.timepoint import TimePoint
 from tradeledger.bootstrap import open_services
+
+Answer = TypeVar("Answer")
+
+
+def ask(
+    question: Callable[[Queries], Answer], as_json: bool, print_words: Callable[[Answer], None]
+) -> None:
+    """Answer `question` from the read models, then print the answer: JSON with --json,
+    else words. The store is closed before printing."""
+    with closing(open_services()) as services:
+        answer = question(services.queries)
+    print_json(answer) if as_json else print_words(answer)
 
 
 def duty(
@@ -27,11 +41,13 @@ def duty(
     as_json: AsJson = False,
 ) -> None:
     """The additional duty on a product, with every measure applied and every reason."""
-    with closing(open_services()) as services:
-        answer = services.queries.duty_on(
+    ask(
+        lambda queries: queries.duty_on(
             importer, origin, hs, at=TimePoint.parse(on, known_at, recorded_at)
-        )
-    print_json(answer) if as_json else print_duty(answer)
+        ),
+        as_json,
+        print_duty,
+    )
 
 
 def measure(
@@ -42,11 +58,13 @@ def measure(
     as_json: AsJson = False,
 ) -> None:
     """A measure's state: rate in force, scope, exclusions, suspensions, rules."""
-    with closing(open_services()) as services:
-        state = services.queries.measure_state(
+    ask(
+        lambda queries: queries.measure_state(
             measure_ref, at=TimePoint.parse(on, known_at, recorded_at)
-        )
-    print_json(state) if as_json else print_measure(state)
+        ),
+        as_json,
+        print_measure,
+    )
 
 
 def negotiation(
@@ -57,11 +75,13 @@ def negotiation(
     as_json: AsJson = False,
 ) -> None:
     """A negotiation's state: status, preconditions, rounds, proposals, truce."""
-    with closing(open_services()) as services:
-        answer = services.queries.negotiation_state(
+    ask(
+        lambda queries: queries.negotiation_state(
             negotiation_ref, at=TimePoint.parse(on, known_at, recorded_at)
-        )
-    print_json(answer) if as_json else print_negotiation(answer)
+        ),
+        as_json,
+        print_negotiation,
+    )
 
 
 def schedule(
@@ -73,11 +93,13 @@ def schedule(
     as_json: AsJson = False,
 ) -> None:
     """Every measure of an imposer that targets an origin, and its state."""
-    with closing(open_services()) as services:
-        answer = services.queries.schedule(
+    ask(
+        lambda queries: queries.schedule(
             imposer, origin, at=TimePoint.parse(on, known_at, recorded_at)
-        )
-    print_json(answer) if as_json else print_schedule(answer)
+        ),
+        as_json,
+        print_schedule,
+    )
 
 
 def register(app: typer.Typer) -> None:

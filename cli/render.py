@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Any
-from uuid import UUID
 
 import typer
 
@@ -157,67 +154,36 @@ def print_diff(result: differ.Diff) -> None:
 # -- the event log ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LogRow:
-    """One event of the global log, as listed by `tradeledger events`."""
-
-    position: int
-    stream_id: UUID
-    kind: str
-    key: str
-    version: int
-    type: str
-    event_id: str
-    effective_on: date | None
-    announced_at: datetime
-    recorded_at: datetime | None
-
-    @classmethod
-    def of(cls, entry: LogEntry) -> LogRow:
-        return cls(
-            position=entry.position,
-            stream_id=entry.stream_id,
-            kind=entry.kind,
-            key=entry.key,
-            version=entry.version,
-            type=entry.type,
-            event_id=entry.event_id,
-            effective_on=entry.effective_on,
-            announced_at=entry.announced_at,
-            recorded_at=entry.recorded_at,
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "position": self.position,
-            "stream": str(self.stream_id),
-            "kind": self.kind,
-            "key": self.key,
-            "version": self.version,
-            "type": self.type,
-            "event_id": self.event_id,
-            "effective_on": self.effective_on.isoformat() if self.effective_on else None,
-            "announced_at": _instant(self.announced_at),
-            "recorded_at": _instant(self.recorded_at) if self.recorded_at else None,
-        }
-
-    def as_text(self) -> dict[str, str]:
-        row = {
-            "position": str(self.position),
-            "stream": f"{self.kind} {self.key or self.stream_id}",
-            "version": str(self.version),
-            "type": self.type,
-            "event_id": self.event_id,
-            "effective_on": self.effective_on.isoformat() if self.effective_on else "-",
-            "announced_at": _instant(self.announced_at),
-        }
-        if self.recorded_at is not None:
-            row["recorded_at"] = _instant(self.recorded_at)
-        return row
+def log_json(entry: LogEntry) -> dict[str, Any]:
+    """One event of the global log as `tradeledger events --json` prints it."""
+    return {
+        "position": entry.position,
+        "stream": str(entry.stream_id),
+        "kind": entry.kind,
+        "key": entry.key,
+        "version": entry.version,
+        "type": entry.type,
+        "event_id": entry.event_id,
+        "effective_on": entry.effective_on.isoformat() if entry.effective_on else None,
+        "announced_at": instant_text(entry.announced_at),
+        "recorded_at": instant_text(entry.recorded_at) if entry.recorded_at else None,
+    }
 
 
-def _instant(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def log_text(entry: LogEntry) -> dict[str, str]:
+    """One event of the global log as a row of `tradeledger events`' table."""
+    row = {
+        "position": str(entry.position),
+        "stream": f"{entry.kind} {entry.key or entry.stream_id}",
+        "version": str(entry.version),
+        "type": entry.type,
+        "event_id": entry.event_id,
+        "effective_on": entry.effective_on.isoformat() if entry.effective_on else "-",
+        "announced_at": instant_text(entry.announced_at),
+    }
+    if entry.recorded_at is not None:
+        row["recorded_at"] = instant_text(entry.recorded_at)
+    return row
 
 
 def print_table(rows: Sequence[dict[str, str]]) -> None:

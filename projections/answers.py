@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from uuid import UUID
 
 from domain.negotiation_state import NegotiationState
 from projections.evaluation import ActiveSuspension, AppliedMeasure, SkippedMeasure
+from projections.facts import LoggedEvent, MeasureDescription
 
 
 @dataclass(frozen=True)
@@ -83,17 +83,10 @@ class PrecedenceRule:
 
 
 @dataclass(frozen=True)
-class MeasureState:
-    """A measure on one day: whether it is in force, its rates, scope, suspensions, rules."""
+class MeasureState(MeasureDescription):
+    """A measure on one day: its description, whether it is in force, its rates, scope,
+    suspensions, rules."""
 
-    measure_id: UUID
-    key: str
-    name: str
-    imposer: str
-    layer: str
-    targets: tuple[str, ...]
-    excluded_targets: tuple[str, ...]
-    instruments: tuple[str, ...]
     as_of: AsOf
     status: str
     status_events: tuple[str, ...]
@@ -124,18 +117,11 @@ class NegotiationAnswer:
 
 
 @dataclass(frozen=True)
-class TimelineEntry:
-    position: int
-    stream_id: UUID
-    stream_kind: str
-    version: int
-    event_type: str
-    event_id: str
-    effective_on: date | None
-    announced_at: datetime
-    recorded_at: datetime
-    summary: str
+class TimelineEntry(LoggedEvent):
+    """An event of a timeline, and whether a correction has withdrawn it since."""
+
     retracted_at: int | None
+    """The position of the correction that withdrew the event, if any."""
 
 
 @dataclass(frozen=True)

@@ -51,13 +51,19 @@ class ActiveSuspension:
 
 
 @dataclass(frozen=True)
-class AppliedMeasure:
-    """A measure that charged the product: its rate after suspensions, and why."""
+class EvaluatedMeasure:
+    """The measure of the schedule that an evaluation for a product is about."""
 
     measure_id: UUID
     key: str
     name: str
     layer: str
+
+
+@dataclass(frozen=True)
+class AppliedMeasure(EvaluatedMeasure):
+    """A measure that charged the product: its rate after suspensions, and why."""
+
     rate_pct: Decimal
     scheduled_rate_pct: Decimal
     events: tuple[str, ...]
@@ -66,13 +72,9 @@ class AppliedMeasure:
 
 
 @dataclass(frozen=True)
-class SkippedMeasure:
+class SkippedMeasure(EvaluatedMeasure):
     """A measure of the schedule that did not charge the product, with the reason and events."""
 
-    measure_id: UUID
-    key: str
-    name: str
-    layer: str
     reason: Reason
     detail: str
     events: tuple[str, ...]

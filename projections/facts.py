@@ -19,7 +19,7 @@ Kinds of measure facts, and how the evaluator combines the rows of one kind:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -39,8 +39,9 @@ ALL_ROWS_KINDS = ("terminated", "suspension", "extension", "precedence")
 
 
 @dataclass(frozen=True)
-class EventRow:
-    """One event of the log with its three dates: the index behind timelines and `recorded_at`."""
+class LoggedEvent:
+    """One event of the log as the read side lists it: its place in the log and in its
+    stream, its type and id, its three dates and a summary."""
 
     position: int
     stream_id: UUID
@@ -49,24 +50,47 @@ class EventRow:
     event_type: str
     event_id: str
     effective_on: date | None
-    occurred_on: date
     announced_at: datetime
     recorded_at: datetime
     summary: str
 
 
 @dataclass(frozen=True)
-class MeasureRow:
-    """A measure as imposed: who imposes it on whom, under which authority."""
+class EventRow(LoggedEvent):
+    """One event of the log with its three dates: the index behind timelines and `recorded_at`."""
+
+    occurred_on: date
+    """The day it takes effect, or, when that is unknown, the day it became public."""
+
+
+@dataclass(frozen=True)
+class MeasureDescription:
+    """What a measure is, as its imposition says and nothing later changes: who imposes
+    it on whom, under which authority. Both a measure's row and its state on a day
+    (projections.answers.MeasureState) carry it."""
 
     measure_id: UUID
     key: str
-    imposer: str
     name: str
+    imposer: str
     layer: str
     targets: tuple[str, ...]
     excluded_targets: tuple[str, ...]
     instruments: tuple[str, ...]
+
+
+DESCRIPTION_FIELDS = tuple(f.name for f in fields(MeasureDescription))
+
+
+def description_of(measure: MeasureDescription) -> dict[str, Any]:
+    """The description's fields of `measure` (a row, or a state), by name."""
+    return {name: getattr(measure, name) for name in DESCRIPTION_FIELDS}
+
+
+@dataclass(frozen=True)
+class MeasureRow(MeasureDescription):
+    """A measure as imposed: its description, and the event that imposed it."""
+
     event_id: str
     position: int
     occurred_on: date
@@ -243,8 +267,8 @@ def _imposed(event: TariffMeasure.Imposed, position: int) -> MeasureRow:
     return MeasureRow(
         measure_id=event.originator_id,
         key=event.key,
-        imposer=event.imposer,
         name=event.name,
+        imposer=event.imposer,
         layer=event.layer,
         targets=tuple(event.targets),
         excluded_targets=tuple(event.excluded_targets),

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from projections.answers import AsOf, MeasureState, PrecedenceRule, RateInForce, ScopeEntry
 from projections.evaluation import ActiveSuspension, active_suspensions, index_facts
-from projections.facts import FactRow, MeasureRow
+from projections.facts import FactRow, MeasureRow, description_of
 
 
 def measure_state(row: MeasureRow, facts: Sequence[FactRow], point: AsOf) -> MeasureState:
@@ -49,14 +49,7 @@ def measure_state(row: MeasureRow, facts: Sequence[FactRow], point: AsOf) -> Mea
     elif legal is not None and legal.state == "stops":
         status, status_events = "collection_stopped", [legal.event_id]
     return MeasureState(
-        measure_id=row.measure_id,
-        key=row.key,
-        name=row.name,
-        imposer=row.imposer,
-        layer=row.layer,
-        targets=row.targets,
-        excluded_targets=row.excluded_targets,
-        instruments=row.instruments,
+        **description_of(row),
         as_of=point,
         status=status,
         status_events=tuple(status_events),

@@ -115,13 +115,7 @@ class Queries:
         measures = self.view.measures_for(
             importer_code, origin_code, point.known_at, point.position
         )
-        facts = self.view.facts_for(
-            [m.measure_id for m in measures],
-            prefixes_of(digits),
-            point.on,
-            point.known_at,
-            point.position,
-        )
+        facts = self.view.facts_for([m.measure_id for m in measures], prefixes_of(digits), point)
         applied, skipped = evaluate_duty(measures, facts, origin_code, digits, point.on)
         total = sum((a.rate_pct for a in applied), Decimal(0))
         finer: list[FinerLine] = []
@@ -158,7 +152,7 @@ class Queries:
         if not keys:
             return [], False
         prefixes = sorted({p for key in keys for p in prefixes_of(key)})
-        facts = self.view.facts_for(ids, prefixes, point.on, point.known_at, point.position)
+        facts = self.view.facts_for(ids, prefixes, point)
         asked = {(a.measure_id, a.rate_pct) for a in applied}
         lines = []
         for key in keys:
@@ -183,7 +177,7 @@ class Queries:
         row = self.view.measure(measure_id, point.known_at, point.position)
         if row is None:
             raise StreamNotFound(measure_id, "measure known at that point", str(measure))
-        facts = self.view.facts_for([measure_id], None, point.on, point.known_at, point.position)
+        facts = self.view.facts_for([measure_id], None, point)
         return measure_state(row, facts[measure_id], point)
 
     def schedule(
@@ -200,9 +194,7 @@ class Queries:
             )
             if origin_code not in m.excluded_targets
         ]
-        facts = self.view.facts_for(
-            [m.measure_id for m in rows], None, point.on, point.known_at, point.position
-        )
+        facts = self.view.facts_for([m.measure_id for m in rows], None, point)
         states = [measure_state(m, facts[m.measure_id], point) for m in rows]
         states.sort(key=lambda s: (s.status != "in_force", s.layer, s.name))
         return Schedule(imposer_code, origin_code, point, tuple(states))

@@ -6,22 +6,29 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from projections.answers import AsOf
 from projections.facts import ALL_ROWS_KINDS, LATEST_PER_KEY_KINDS, FactRow, MeasureRow, frozen_row
 from projections.view_base import ViewBase
 
 
 def visible(alias: str) -> str:
-    """Rows announced by `known_at`, recorded by the position, not yet retracted by then."""
+    """Rows announced by `known_at`, recorded by the position, not yet retracted by then
+    (the parameters are `visible_at(point)`)."""
     return (
         f"{alias}announced_at <= ? AND {alias}position <= ?"
         f" AND ({alias}retracted_at IS NULL OR {alias}retracted_at > ?)"
     )
+
+
+def visible_at(point: AsOf) -> list[Any]:
+    """The parameters of `visible()` for the rows visible at `point`."""
+    return [point.known_at, point.position, point.position]
 
 
 @lru_cache(maxsize=4096)
@@ -111,21 +118,16 @@ class ViewReading(ViewBase):
         return self._measure(rows[0]) if rows else None
 
     def facts_for(
-        self,
-        measure_ids: Sequence[UUID],
-        prefixes: Sequence[str] | None,
-        on: date,
-        known_at: datetime,
-        position: int,
+        self, measure_ids: Sequence[UUID], prefixes: Sequence[str] | None, point: AsOf
     ) -> dict[UUID, list[FactRow]]:
-        """The facts that can matter on `on`: the latest per key of the latest-wins kinds
-        (one index probe each), every row of the sparse kinds still in force, and the
-        extensions of the suspensions among them."""
+        """The facts visible at `point` that can matter on `point.on`: the latest per key
+        of the latest-wins kinds (one index probe each), every row of the sparse kinds
+        still in force, and the extensions of the suspensions among them."""
         found: dict[UUID, list[FactRow]] = {m: [] for m in measure_ids}
         if not measure_ids:
             return found
         ids = {m.hex: m for m in measure_ids}
-        latest, latest_params = self._latest_per_key(list(ids), prefixes, on, known_at, position)
+        latest, latest_params = self._latest_per_key(list(ids), prefixes, point)
         marks = ",".join("?" * len(ids))
         sparse = ",".join(f"'{k}'" for k in ALL_ROWS_KINDS if k != "extension")
         # Extensions matter only through the suspension they extend (evaluation looks them
@@ -142,7 +144,7 @@ class ViewReading(ViewBase):
             f" WHERE s.measure_id IN ({marks}) AND s.kind = 'suspension' AND {visible('s.')}"
             f" AND s.occurred_on <= ? AND s.until_bound > ? AND {visible('e.')}"
         )
-        seen = [known_at, position, position]
+        on, seen = point.on, visible_at(point)
         params: list[Any] = [*latest_params, *ids, *seen, on, on]
         params += [*ids, *seen, on, on, *seen]
         fact = self._fact
@@ -152,15 +154,10 @@ class ViewReading(ViewBase):
         return found
 
     def _latest_per_key(
-        self,
-        ids: list[str],
-        prefixes: Sequence[str] | None,
-        on: date,
-        known_at: datetime,
-        position: int,
+        self, ids: list[str], prefixes: Sequence[str] | None, point: AsOf
     ) -> tuple[str, list[Any]]:
         """SQL selecting, per (measure, kind, key) of the latest-wins kinds (with a key
-        among `prefixes`, if given), the latest visible row on or before `on`.
+        among `prefixes`, if given), the latest row visible at `point` on or before its day.
 
         tl_fact_keys lists the keys that exist, so each probe finds a row; each probe reads
         tl_facts_latest backwards from `on` to the first visible row.
@@ -181,7 +178,7 @@ class ViewReading(ViewBase):
             f" FROM tl_fact_keys k WHERE k.measure_id IN ({','.join('?' * len(ids))})"
             f" AND +k.kind IN ({kinds}){key_filter})"
         )
-        return statement, [on, known_at, position, position, *ids, *key_params]
+        return statement, [point.on, *visible_at(point), *ids, *key_params]
 
     def events(
         self,
@@ -285,8 +282,8 @@ class ViewReading(ViewBase):
             MeasureRow,
             measure_id=_uuid(r["measure_id"]),
             key=r["key"],
-            imposer=r["imposer"],
             name=r["name"],
+            imposer=r["imposer"],
             layer=r["layer"],
             targets=_strings(r["targets"]),
             excluded_targets=_strings(r["excluded_targets"]),

@@ -4,24 +4,23 @@ fence where its planner would otherwise read too much."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed
 
+from projections.answers import AsOf
 from projections.facts import LATEST_PER_KEY_KINDS, Rows
 from projections.tables import POSTGRES, create_statements
-from projections.view_reading import visible
+from projections.view_reading import visible, visible_at
 from projections.view_writing import RETRACTABLE, TableRows
 from projections.views import ReadModelView
-from storage.postgres import SCHEMA_LOCK_KEY
+from storage.postgres import SCHEMA_LOCK_KEY, recheck_tracking_table
 
 _EVENT_COLUMNS = (
     "position", "stream_id", "stream_kind", "version", "event_type", "event_id",
@@ -165,17 +164,9 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
 
     def _create_table(self, curs: Any) -> None:
         # Serialise with every other process creating the schema (same key as the
-        # event store), then re-check what the library checked before the lock: another
-        # process may have created the tracking table meanwhile.
+        # event store), then re-check what the library checked before the lock.
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
-        with (
-            contextlib.suppress(psycopg.errors.UndefinedTable),
-            curs.connection.transaction(),
-        ):
-            migration = self._max_tracking_id(self.table_migration_identifier, curs)
-            self.tracking_table_exists = True
-            self.tracking_migration_previous = migration
-            self.tracking_migration_current = migration
+        recheck_tracking_table(self, curs)
         super()._create_table(curs)
 
     @contextmanager
@@ -198,12 +189,7 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
         return self.max_tracking_id(self.application_name) or 0
 
     def _latest_per_key(
-        self,
-        ids: list[str],
-        prefixes: Sequence[str] | None,
-        on: date,
-        known_at: datetime,
-        position: int,
+        self, ids: list[str], prefixes: Sequence[str] | None, point: AsOf
     ) -> tuple[str, list[Any]]:
         # The shared statement's `measure_id IN (...) AND kind IN (...) AND key IN (...)`
         # makes PostgreSQL's planner read every key of the measures (a bitmap scan on
@@ -226,4 +212,4 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
             "  ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1) AS f"
             f" WHERE k.kind IN ({kinds})"
         )
-        return statement, [ids, *key_params, on, known_at, position, position]
+        return statement, [ids, *key_params, point.on, *visible_at(point)]

@@ -48,13 +48,13 @@ class RecordedNotification(Notification):
         cls, notification: Notification, recorded_at: datetime
     ) -> RecordedNotification:
         """Copy `notification`, adding its record time."""
-        return cls(
-            id=notification.id,
-            originator_id=notification.originator_id,
-            originator_version=notification.originator_version,
-            topic=notification.topic,
-            state=notification.state,
-            recorded_at=recorded_at,
+        return cls.from_row(
+            notification.id,
+            notification.originator_id,
+            notification.originator_version,
+            notification.topic,
+            notification.state,
+            recorded_at,
         )
 
     @classmethod

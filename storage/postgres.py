@@ -59,6 +59,7 @@ __all__ = [
     "LedgerPostgresApplicationRecorder",
     "LedgerPostgresFactory",
     "LedgerPostgresProcessRecorder",
+    "recheck_tracking_table",
 ]
 
 SCHEMA_LOCK_KEY = int.from_bytes(b"tl_schem", "big")
@@ -250,18 +251,28 @@ class LedgerPostgresProcessRecorder(
             return self._append(curs, stored_events) if stored_events else None
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
-        # The library's tracking recorder decides whether to create or migrate the
-        # tracking table from a check made before create_table() took the lock;
-        # another process may since have created it. Check again under the lock.
-        with (
-            contextlib.suppress(psycopg.errors.UndefinedTable),
-            curs.connection.transaction(),
-        ):
-            migration = self._max_tracking_id(self.table_migration_identifier, curs)
-            self.tracking_table_exists = True
-            self.tracking_migration_previous = migration
-            self.tracking_migration_current = migration
+        recheck_tracking_table(self, curs)
         super()._create_table(curs)
+
+
+def recheck_tracking_table(
+    recorder: es_postgres.PostgresTrackingRecorder, curs: Cursor[DictRow]
+) -> None:
+    """Check again, under the schema lock, what the library's tracking recorder checked
+    before taking it: whether the tracking table exists, and its migration.
+
+    The library decides whether to create or migrate the tracking table from a check
+    made before create_table() took the lock; another process may since have created
+    it. Call from `_create_table`, in the transaction holding SCHEMA_LOCK_KEY.
+    """
+    with (
+        contextlib.suppress(psycopg.errors.UndefinedTable),
+        curs.connection.transaction(),
+    ):
+        migration = recorder._max_tracking_id(recorder.table_migration_identifier, curs)
+        recorder.tracking_table_exists = True
+        recorder.tracking_migration_previous = migration
+        recorder.tracking_migration_current = migration
 
 
 class LedgerPostgresFactory(es_postgres.PostgresFactory):

@@ -3,7 +3,8 @@
 The names below are the package's public ones: import them from `api.models`. The
 modules behind them, one job each:
 
-- `public`: the base of the answer models, and exact rates as JSON numbers;
+- `public`: the base of the answer models, exact rates as JSON numbers, and `mirrors`
+  (a model showing the fields of an answer dataclass);
 - `writing`: the bodies a client writes with, and what a write answers;
 - `reading`: the answers of the read side, each carrying the point in time it is for;
 - `feed`: the global event log as CloudEvents, a page at a time.
@@ -41,6 +42,7 @@ from api.models.writing import (
     NegotiationEventsCreate,
     RecordedEventPublic,
     WrittenPublic,
+    events_of,
 )
 
 __all__ = [
@@ -75,4 +77,5 @@ __all__ = [
     "TimelineEntryPublic",
     "TimelinePublic",
     "WrittenPublic",
+    "events_of",
 ]

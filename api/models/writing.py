@@ -6,6 +6,7 @@ format), so the API and the dataset loader cannot disagree about an event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 from uuid import UUID
 
@@ -111,6 +112,16 @@ else:
         ],
         _ONE_OR_BATCH,
     ]
+
+
+def events_of(
+    body: MeasureEventsCreate | NegotiationEventsCreate,
+) -> tuple[Sequence[MeasureChange | NegotiationStep], int | None]:
+    """The events of a body that is one event or a batch, in order, and the version a
+    batch says it was decided on (None for one event)."""
+    if isinstance(body, MeasureBatchCreate | NegotiationBatchCreate):
+        return body.events, body.expected_version
+    return [body], None
 
 
 class RecordedEventPublic(Public):
