@@ -476,7 +476,6 @@ def test_a_missing_measure_is_reported_as_a_measure(ledger: Ledger) -> None:
     [
         ("append to a measure", MEASURE),
         ("append to a negotiation", NEGOTIATION),
-        ("negotiation_state", NEGOTIATION),
     ],
 )
 def test_a_stream_of_the_other_kind_is_refused(
