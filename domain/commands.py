@@ -19,16 +19,21 @@ from domain.measure import MEASURE, TariffMeasure
 from domain.measure_changes import MEASURE_CHANGES, MeasureChange
 from domain.negotiation import NEGOTIATION, Negotiation
 from domain.negotiation_steps import NEGOTIATION_STEPS, NegotiationStep
+from domain.verb_call import Verb
 
 Change = MeasureChange | NegotiationStep
 """A change to append to a stream (its kind is the kind of change): see
 domain.measure_changes and domain.negotiation_steps."""
 
 
-def change_type(kind: str, event_type: str) -> type[Change]:
+ChangeType = Verb[MeasureChange, ...] | Verb[NegotiationStep, ...]
+"""A public type of change, which makes changes of its type (`ChangeRate(facts, ...)`)."""
+
+
+def change_type(kind: str, event_type: str) -> ChangeType:
     """The change a client names by the kind of its stream and the public type of its
     event ("measure", "rate_changed"); UnknownEventType when the kind has no such event."""
-    changes: Mapping[str, type[Change]]
+    changes: Mapping[str, ChangeType]
     if kind == MEASURE:
         changes = MEASURE_CHANGES
     elif kind == NEGOTIATION:

@@ -9,15 +9,17 @@ events appended to an existing stream.
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any, Literal, TypeVar, Union, cast
+import typing
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, cast
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.commands import Change
+from domain.commands import Change, ChangeType
 from domain.events import Facts
-from domain.measure_changes import MeasureChange
-from domain.negotiation_steps import NegotiationStep
+from domain.measure_changes import MEASURE_CHANGES
+from domain.negotiation_steps import NEGOTIATION_STEPS
 from domain.values import Provenance, Reliability, Source
 from eventschema.values import AnnouncedAt, Country, EventId, IsoDate, NonBlank, invalid
 
@@ -121,13 +123,22 @@ class EventIn(BaseModel):
     def event_fields(self) -> dict[str, Any]:
         """The event's own fields, as the domain's event class names and types them."""
         values = self.__dict__
-        return {name: _domain_value(values[name]) for name in _own_fields(type(self))}
+        fields: dict[str, Any] = {}
+        for name, listed in _own_fields(type(self)):
+            value = values[name]
+            fields[name] = _domain_value(value) if listed else value
+        return fields
 
 
 @functools.cache
-def _own_fields(model: type[EventIn]) -> tuple[str, ...]:
-    """The names of an event model's own fields (asked once per line, answered once)."""
-    return tuple(name for name in model.model_fields if name not in _COMMON_FIELDS)
+def _own_fields(model: type[EventIn]) -> tuple[tuple[str, bool], ...]:
+    """The names of an event model's own fields, each with whether it holds a list (asked
+    once per line, answered once)."""
+    return tuple(
+        (name, typing.get_origin(field.annotation) is list)
+        for name, field in model.model_fields.items()
+        if name not in _COMMON_FIELDS
+    )
 
 
 def _domain_value(value: object) -> object:
@@ -138,11 +149,15 @@ def _domain_value(value: object) -> object:
 
 
 class ChangeIn(EventIn):
-    """An event appended to an existing stream: each model turns itself into the domain's
-    typed change, the call of the aggregate's verb that records it."""
+    """An event appended to an existing stream: it becomes the domain's change of its type,
+    the call of the aggregate's verb that records it, with the event's own fields as the
+    verb's arguments (they have the same names and types)."""
+
+    change_types: ClassVar[Mapping[str, ChangeType]]
+    """The domain's changes of the stream's kind, by the public type of their event."""
 
     def to_change(self) -> Change:
-        raise NotImplementedError(type(self).__name__)  # pragma: no cover
+        return self.change_types[self.type].with_arguments(self.to_facts(), self.event_fields())
 
 
 class MeasureEventIn(EventIn):
@@ -152,8 +167,7 @@ class MeasureEventIn(EventIn):
 class MeasureChangeIn(MeasureEventIn, ChangeIn):
     """An event appended to an existing measure."""
 
-    def to_change(self) -> MeasureChange:
-        raise NotImplementedError(type(self).__name__)  # pragma: no cover
+    change_types = MEASURE_CHANGES
 
 
 class NegotiationEventIn(EventIn):
@@ -168,8 +182,7 @@ class NegotiationEventIn(EventIn):
 class NegotiationStepIn(NegotiationEventIn, ChangeIn):
     """An event appended to an existing negotiation."""
 
-    def to_change(self) -> NegotiationStep:
-        raise NotImplementedError(type(self).__name__)  # pragma: no cover
+    change_types = NEGOTIATION_STEPS
 
 
 class PartyStepIn(NegotiationStepIn):

@@ -14,18 +14,6 @@ from pydantic import Field, field_validator, model_validator
 
 from domain.commands import ImposeMeasure, MeasureTerms
 from domain.ledger import MEASURE
-from domain.measure_changes import (
-    ChangeLegalStatus,
-    ChangeRate,
-    ChangeScope,
-    CorrectMeasureRecord,
-    DeclarePrecedence,
-    ExtendSuspension,
-    GrantExclusion,
-    GrantSuspension,
-    RevokeExclusion,
-    TerminateMeasure,
-)
 from domain.values import hs_prefix
 from eventschema.examples import MEASURE_EXAMPLES
 from eventschema.facts import (
@@ -158,11 +146,6 @@ class MeasureRateChanged(MeasureChangeIn):
         examples=[[], ["8703.80"]],
     )
 
-    def to_change(self) -> ChangeRate:
-        return ChangeRate(
-            self.to_facts(), rate_pct=self.rate_pct, hs_prefixes=tuple(self.hs_prefixes)
-        )
-
 
 class MeasureScopeChanged(MeasureChangeIn):
     """Products enter or leave the measure's scope from effective_on."""
@@ -181,13 +164,6 @@ class MeasureScopeChanged(MeasureChangeIn):
     def _changes_something(self) -> MeasureScopeChanged:
         return one_or_both(self, "added_hs_prefixes", "removed_hs_prefixes")
 
-    def to_change(self) -> ChangeScope:
-        return ChangeScope(
-            self.to_facts(),
-            added_hs_prefixes=tuple(self.added_hs_prefixes),
-            removed_hs_prefixes=tuple(self.removed_hs_prefixes),
-        )
-
 
 class MeasureExclusionGranted(MeasureChangeIn):
     """Products are excluded from this measure from effective_on (possibly retroactive)."""
@@ -197,9 +173,6 @@ class MeasureExclusionGranted(MeasureChangeIn):
     type: Literal["exclusion_granted"] = Field(description="Products are excluded.")
     hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products excluded.")
 
-    def to_change(self) -> GrantExclusion:
-        return GrantExclusion(self.to_facts(), hs_prefixes=tuple(self.hs_prefixes))
-
 
 class MeasureExclusionRevoked(MeasureChangeIn):
     """Products excluded earlier are charged again from effective_on."""
@@ -208,9 +181,6 @@ class MeasureExclusionRevoked(MeasureChangeIn):
 
     type: Literal["exclusion_revoked"] = Field(description="An exclusion ends.")
     hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products charged again.")
-
-    def to_change(self) -> RevokeExclusion:
-        return RevokeExclusion(self.to_facts(), hs_prefixes=tuple(self.hs_prefixes))
 
 
 class MeasureSuspensionGranted(MeasureChangeIn):
@@ -228,9 +198,6 @@ class MeasureSuspensionGranted(MeasureChangeIn):
         description="The day the rate snaps back by itself (the suspension ends the day before)."
     )
 
-    def to_change(self) -> GrantSuspension:
-        return GrantSuspension(self.to_facts(), points=self.points, ends_on=self.ends_on)
-
 
 class MeasureSuspensionExtended(MeasureChangeIn):
     """A suspension granted earlier now ends on ends_on instead."""
@@ -244,11 +211,6 @@ class MeasureSuspensionExtended(MeasureChangeIn):
     )
     ends_on: IsoDate = Field(description="The new day the rate snaps back.")
 
-    def to_change(self) -> ExtendSuspension:
-        return ExtendSuspension(
-            self.to_facts(), suspension_event_id=self.suspension_event_id, ends_on=self.ends_on
-        )
-
 
 class MeasureTerminated(MeasureChangeIn):
     """The measure is no longer charged from effective_on."""
@@ -256,9 +218,6 @@ class MeasureTerminated(MeasureChangeIn):
     model_config = example_config(MEASURE_EXAMPLES["terminated"])
 
     type: Literal["terminated"] = Field(description="The measure ends.")
-
-    def to_change(self) -> TerminateMeasure:
-        return TerminateMeasure(self.to_facts())
 
 
 class MeasurePrecedenceDeclared(MeasureChangeIn):
@@ -285,14 +244,6 @@ class MeasurePrecedenceDeclared(MeasureChangeIn):
     def _displaces_something(self) -> MeasurePrecedenceDeclared:
         return one_or_both(self, "displaces_measure_ids", "displaces_layers")
 
-    def to_change(self) -> DeclarePrecedence:
-        return DeclarePrecedence(
-            self.to_facts(),
-            displaces_measure_ids=tuple(self.displaces_measure_ids),
-            displaces_layers=tuple(self.displaces_layers),
-            hs_prefixes=tuple(self.hs_prefixes),
-        )
-
 
 class MeasureLegalStatusChanged(MeasureChangeIn):
     """A court or legislature changed the measure's standing."""
@@ -310,21 +261,11 @@ class MeasureLegalStatusChanged(MeasureChangeIn):
         )
     )
 
-    def to_change(self) -> ChangeLegalStatus:
-        return ChangeLegalStatus(
-            self.to_facts(), status=self.status, collection_stops=self.collection_stops
-        )
-
 
 class MeasureRecordCorrected(RecordCorrectedIn, MeasureChangeIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
 
     model_config = example_config(MEASURE_EXAMPLES["record_corrected"])
-
-    def to_change(self) -> CorrectMeasureRecord:
-        return CorrectMeasureRecord(
-            self.to_facts(), corrected_event_id=self.corrected_event_id, reason=self.reason
-        )
 
 
 MEASURE_CHANGE_MODELS: tuple[type[MeasureChangeIn], ...] = (

@@ -11,24 +11,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.negotiation_steps import (
-    AgreeFramework,
-    AllegeBreach,
-    AnnounceDeal,
-    CollapseTalks,
-    CorrectNegotiationRecord,
-    ExtendTruce,
-    Invalidate,
-    IssueJointStatement,
-    IssueThreat,
-    PostponeTalks,
-    ResumeTalks,
-    SignAgreement,
-    Supersede,
-    SuspendTalks,
-    TakeImplementingAction,
-    TerminateNegotiation,
-)
 from eventschema.examples import NEGOTIATION_EXAMPLES
 from eventschema.facts import (
     NegotiationStepIn,
@@ -48,11 +30,6 @@ class NegotiationJointStatementIssued(TruceStepIn):
 
     type: Literal["joint_statement_issued"] = Field(description="A joint statement.")
 
-    def to_change(self) -> IssueJointStatement:
-        return IssueJointStatement(
-            self.to_facts(), summary=self.summary, truce_ends_on=self.truce_ends_on
-        )
-
 
 class NegotiationFrameworkAgreed(TruceStepIn):
     """A framework is agreed; with truce_ends_on it starts a truce ending that day."""
@@ -60,11 +37,6 @@ class NegotiationFrameworkAgreed(TruceStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["framework_agreed"])
 
     type: Literal["framework_agreed"] = Field(description="A framework is agreed.")
-
-    def to_change(self) -> AgreeFramework:
-        return AgreeFramework(
-            self.to_facts(), summary=self.summary, truce_ends_on=self.truce_ends_on
-        )
 
 
 class NegotiationDealAnnounced(NegotiationStepIn):
@@ -77,9 +49,6 @@ class NegotiationDealAnnounced(NegotiationStepIn):
         default=None, description="The day the terms are to apply, if announced."
     )
 
-    def to_change(self) -> AnnounceDeal:
-        return AnnounceDeal(self.to_facts(), summary=self.summary, in_force_on=self.in_force_on)
-
 
 class NegotiationAgreementSigned(NegotiationStepIn):
     """An agreement is signed; it is in force from in_force_on."""
@@ -90,9 +59,6 @@ class NegotiationAgreementSigned(NegotiationStepIn):
     in_force_on: IsoDate | None = Field(
         default=None, description="The day the agreement enters into force, if known."
     )
-
-    def to_change(self) -> SignAgreement:
-        return SignAgreement(self.to_facts(), summary=self.summary, in_force_on=self.in_force_on)
 
 
 class NegotiationImplementingActionTaken(NegotiationStepIn):
@@ -106,11 +72,6 @@ class NegotiationImplementingActionTaken(NegotiationStepIn):
         description="The tariff measures changed by this step (by key or UUID).",
     )
 
-    def to_change(self) -> TakeImplementingAction:
-        return TakeImplementingAction(
-            self.to_facts(), summary=self.summary, measure_ids=tuple(self.measure_ids)
-        )
-
 
 class NegotiationTruceExtended(NegotiationStepIn):
     """A truce now ends on truce_ends_on."""
@@ -122,9 +83,6 @@ class NegotiationTruceExtended(NegotiationStepIn):
         description="The new end of the truce: the first day it is no longer in force."
     )
 
-    def to_change(self) -> ExtendTruce:
-        return ExtendTruce(self.to_facts(), summary=self.summary, truce_ends_on=self.truce_ends_on)
-
 
 class NegotiationBreachAlleged(PartyStepIn):
     """A party says the other broke what was agreed."""
@@ -132,9 +90,6 @@ class NegotiationBreachAlleged(PartyStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["breach_alleged"])
 
     type: Literal["breach_alleged"] = Field(description="A breach is alleged.")
-
-    def to_change(self) -> AllegeBreach:
-        return AllegeBreach(self.to_facts(), summary=self.summary, by_party=self.by_party)
 
 
 class NegotiationThreatIssued(PartyStepIn):
@@ -148,15 +103,6 @@ class NegotiationThreatIssued(PartyStepIn):
     )
     threatened_from: IsoDate | None = Field(default=None, description="From when, if stated.")
 
-    def to_change(self) -> IssueThreat:
-        return IssueThreat(
-            self.to_facts(),
-            summary=self.summary,
-            by_party=self.by_party,
-            threatened_rate_pct=self.threatened_rate_pct,
-            threatened_from=self.threatened_from,
-        )
-
 
 class NegotiationTalksPostponed(NegotiationStepIn):
     """Talks are postponed."""
@@ -164,9 +110,6 @@ class NegotiationTalksPostponed(NegotiationStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["talks_postponed"])
 
     type: Literal["talks_postponed"] = Field(description="Talks are postponed.")
-
-    def to_change(self) -> PostponeTalks:
-        return PostponeTalks(self.to_facts(), summary=self.summary)
 
 
 class NegotiationTalksResumed(NegotiationStepIn):
@@ -176,9 +119,6 @@ class NegotiationTalksResumed(NegotiationStepIn):
 
     type: Literal["talks_resumed"] = Field(description="Talks resume.")
 
-    def to_change(self) -> ResumeTalks:
-        return ResumeTalks(self.to_facts(), summary=self.summary)
-
 
 class NegotiationTalksSuspended(NegotiationStepIn):
     """Talks are suspended."""
@@ -186,9 +126,6 @@ class NegotiationTalksSuspended(NegotiationStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["talks_suspended"])
 
     type: Literal["talks_suspended"] = Field(description="Talks are suspended.")
-
-    def to_change(self) -> SuspendTalks:
-        return SuspendTalks(self.to_facts(), summary=self.summary)
 
 
 class NegotiationTalksCollapsed(NegotiationStepIn):
@@ -198,9 +135,6 @@ class NegotiationTalksCollapsed(NegotiationStepIn):
 
     type: Literal["talks_collapsed"] = Field(description="Talks collapse.")
 
-    def to_change(self) -> CollapseTalks:
-        return CollapseTalks(self.to_facts(), summary=self.summary)
-
 
 class NegotiationTerminated(NegotiationStepIn):
     """The negotiation ends by decision of a party (terminal)."""
@@ -208,9 +142,6 @@ class NegotiationTerminated(NegotiationStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["terminated"])
 
     type: Literal["terminated"] = Field(description="The negotiation is terminated.")
-
-    def to_change(self) -> TerminateNegotiation:
-        return TerminateNegotiation(self.to_facts(), summary=self.summary)
 
 
 class NegotiationSuperseded(NegotiationStepIn):
@@ -223,11 +154,6 @@ class NegotiationSuperseded(NegotiationStepIn):
         description="The negotiation that takes over (by key or UUID)."
     )
 
-    def to_change(self) -> Supersede:
-        return Supersede(
-            self.to_facts(), summary=self.summary, by_negotiation_id=self.by_negotiation_id
-        )
-
 
 class NegotiationInvalidated(NegotiationStepIn):
     """What the negotiation produced lost its legal basis (terminal)."""
@@ -236,19 +162,8 @@ class NegotiationInvalidated(NegotiationStepIn):
 
     type: Literal["invalidated"] = Field(description="The negotiation is invalidated.")
 
-    def to_change(self) -> Invalidate:
-        return Invalidate(self.to_facts(), summary=self.summary)
-
 
 class NegotiationRecordCorrected(RecordCorrectedIn, NegotiationStepIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["record_corrected"])
-
-    def to_change(self) -> CorrectNegotiationRecord:
-        return CorrectNegotiationRecord(
-            self.to_facts(),
-            summary=self.summary,
-            corrected_event_id=self.corrected_event_id,
-            reason=self.reason,
-        )

@@ -15,16 +15,6 @@ from pydantic import Field, field_validator
 
 from domain.commands import OpenNegotiation
 from domain.ledger import NEGOTIATION
-from domain.negotiation_steps import (
-    HoldRound,
-    MakeContact,
-    MeetPrecondition,
-    OfferConcession,
-    ReportDevelopment,
-    ScheduleTalks,
-    StatePrecondition,
-    TableProposal,
-)
 from eventschema.examples import NEGOTIATION_EXAMPLES
 from eventschema.facts import (
     NegotiationEventIn,
@@ -106,11 +96,6 @@ class NegotiationContactMade(PartyStepIn):
         description="How the contact was made.", examples=["back_channel"]
     )
 
-    def to_change(self) -> MakeContact:
-        return MakeContact(
-            self.to_facts(), summary=self.summary, by_party=self.by_party, channel=self.channel
-        )
-
 
 class NegotiationPreconditionStated(PartyStepIn):
     """A party says what must happen before it talks."""
@@ -118,9 +103,6 @@ class NegotiationPreconditionStated(PartyStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["precondition_stated"])
 
     type: Literal["precondition_stated"] = Field(description="A precondition is stated.")
-
-    def to_change(self) -> StatePrecondition:
-        return StatePrecondition(self.to_facts(), summary=self.summary, by_party=self.by_party)
 
 
 class NegotiationPreconditionMet(NegotiationStepIn):
@@ -134,11 +116,6 @@ class NegotiationPreconditionMet(NegotiationStepIn):
         examples=["CN-PRECONDITION-1"],
     )
 
-    def to_change(self) -> MeetPrecondition:
-        return MeetPrecondition(
-            self.to_facts(), summary=self.summary, precondition_event_id=self.precondition_event_id
-        )
-
 
 class NegotiationTalksScheduled(NegotiationStepIn):
     """Talks are scheduled."""
@@ -150,11 +127,6 @@ class NegotiationTalksScheduled(NegotiationStepIn):
         default=None, description="The day the talks are to start, if known."
     )
     location: str = Field(default="", description="Where.", examples=["Geneva"])
-
-    def to_change(self) -> ScheduleTalks:
-        return ScheduleTalks(
-            self.to_facts(), summary=self.summary, talks_on=self.talks_on, location=self.location
-        )
 
 
 class NegotiationRoundHeld(NegotiationStepIn):
@@ -168,14 +140,6 @@ class NegotiationRoundHeld(NegotiationStepIn):
         default=None, description="The round's number, if the parties number them."
     )
 
-    def to_change(self) -> HoldRound:
-        return HoldRound(
-            self.to_facts(),
-            summary=self.summary,
-            location=self.location,
-            round_number=self.round_number,
-        )
-
 
 class NegotiationProposalTabled(PartyStepIn):
     """A party puts a proposal on the table."""
@@ -183,9 +147,6 @@ class NegotiationProposalTabled(PartyStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["proposal_tabled"])
 
     type: Literal["proposal_tabled"] = Field(description="A proposal is tabled.")
-
-    def to_change(self) -> TableProposal:
-        return TableProposal(self.to_facts(), summary=self.summary, by_party=self.by_party)
 
 
 class NegotiationConcessionOffered(PartyStepIn):
@@ -195,9 +156,6 @@ class NegotiationConcessionOffered(PartyStepIn):
 
     type: Literal["concession_offered"] = Field(description="A concession is offered.")
 
-    def to_change(self) -> OfferConcession:
-        return OfferConcession(self.to_facts(), summary=self.summary, by_party=self.by_party)
-
 
 class NegotiationDevelopmentReported(NegotiationStepIn):
     """Something reported about the talks that changes no status (press, market data)."""
@@ -205,9 +163,6 @@ class NegotiationDevelopmentReported(NegotiationStepIn):
     model_config = example_config(NEGOTIATION_EXAMPLES["development_reported"])
 
     type: Literal["development_reported"] = Field(description="Something is reported.")
-
-    def to_change(self) -> ReportDevelopment:
-        return ReportDevelopment(self.to_facts(), summary=self.summary)
 
 
 NEGOTIATION_STEP_MODELS: tuple[type[NegotiationStepIn], ...] = (

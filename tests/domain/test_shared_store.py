@@ -21,7 +21,7 @@ from domain.errors import InvalidTransition, UnknownEventReference, VersionConfl
 from domain.idempotency import IdempotencyClaim
 from domain.ledger import Ledger
 from domain.measure import TariffMeasure
-from domain.measure_changes import CorrectMeasureRecord, GrantSuspension
+from domain.measure_changes import CorrectMeasureRecord, GrantSuspension, MeasureChange
 from domain.negotiation import Negotiation
 from tests.domain.conftest import BACKENDS, database_url
 from tests.domain.test_ledger import (
@@ -50,7 +50,7 @@ def two_ledgers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tupl
         first.close()
 
 
-def correction(event_id: str, corrected_event_id: str) -> CorrectMeasureRecord:
+def correction(event_id: str, corrected_event_id: str) -> MeasureChange:
     return CorrectMeasureRecord(
         facts(event_id, date(2025, 4, 11)),
         corrected_event_id=corrected_event_id,
