@@ -8,14 +8,8 @@ of the event it records ("rate_changed"), as clients and dataset files name it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Concatenate, ParamSpec
-
-from domain.events import Facts
 from domain.measure import TariffMeasure
-from domain.verb_call import Verb, VerbCall
-
-_P = ParamSpec("_P")
+from domain.verb_call import VerbCall, Verbs
 
 
 class MeasureChange(VerbCall[TariffMeasure]):
@@ -23,11 +17,10 @@ class MeasureChange(VerbCall[TariffMeasure]):
     verb's arguments."""
 
 
-def _change(
-    event: type[TariffMeasure.Event], method: Callable[Concatenate[TariffMeasure, Facts, _P], None]
-) -> Verb[MeasureChange, _P]:
-    return Verb(MeasureChange, event, method)
+MEASURE_CHANGES = Verbs(TariffMeasure, MeasureChange)
+"""Every change a client may append to a measure, by the public type of its event."""
 
+_change = MEASURE_CHANGES.enter
 
 ChangeRate = _change(TariffMeasure.RateChanged, TariffMeasure.change_rate)
 ChangeScope = _change(TariffMeasure.ScopeChanged, TariffMeasure.change_scope)
@@ -39,20 +32,3 @@ TerminateMeasure = _change(TariffMeasure.Terminated, TariffMeasure.terminate)
 DeclarePrecedence = _change(TariffMeasure.PrecedenceDeclared, TariffMeasure.declare_precedence)
 ChangeLegalStatus = _change(TariffMeasure.LegalStatusChanged, TariffMeasure.change_legal_status)
 CorrectMeasureRecord = _change(TariffMeasure.RecordCorrected, TariffMeasure.correct_record)
-
-MEASURE_CHANGES: Mapping[str, Verb[MeasureChange, ...]] = {
-    verb.event_type: verb
-    for verb in (
-        ChangeRate,
-        ChangeScope,
-        GrantExclusion,
-        RevokeExclusion,
-        GrantSuspension,
-        ExtendSuspension,
-        TerminateMeasure,
-        DeclarePrecedence,
-        ChangeLegalStatus,
-        CorrectMeasureRecord,
-    )
-}
-"""Every change a client may append to a measure, by the public type of its event."""

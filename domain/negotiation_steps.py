@@ -10,14 +10,8 @@ name it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Concatenate, ParamSpec
-
-from domain.events import Facts
 from domain.negotiation import Negotiation
-from domain.verb_call import Verb, VerbCall
-
-_P = ParamSpec("_P")
+from domain.verb_call import VerbCall, Verbs
 
 
 class NegotiationStep(VerbCall[Negotiation]):
@@ -26,11 +20,10 @@ class NegotiationStep(VerbCall[Negotiation]):
     two)."""
 
 
-def _step(
-    event: type[Negotiation.Event], method: Callable[Concatenate[Negotiation, Facts, _P], None]
-) -> Verb[NegotiationStep, _P]:
-    return Verb(NegotiationStep, event, method)
+NEGOTIATION_STEPS = Verbs(Negotiation, NegotiationStep)
+"""Every step a client may append to a negotiation, by the public type of its event."""
 
+_step = NEGOTIATION_STEPS.enter
 
 MakeContact = _step(Negotiation.ContactMade, Negotiation.make_contact)
 StatePrecondition = _step(Negotiation.PreconditionStated, Negotiation.state_precondition)
@@ -58,34 +51,3 @@ TerminateNegotiation = _step(Negotiation.Terminated, Negotiation.terminate)
 Supersede = _step(Negotiation.Superseded, Negotiation.supersede)
 Invalidate = _step(Negotiation.Invalidated, Negotiation.invalidate)
 CorrectNegotiationRecord = _step(Negotiation.RecordCorrected, Negotiation.correct_record)
-
-NEGOTIATION_STEPS: Mapping[str, Verb[NegotiationStep, ...]] = {
-    step.event_type: step
-    for step in (
-        MakeContact,
-        StatePrecondition,
-        MeetPrecondition,
-        ScheduleTalks,
-        HoldRound,
-        TableProposal,
-        OfferConcession,
-        ReportDevelopment,
-        IssueJointStatement,
-        AgreeFramework,
-        AnnounceDeal,
-        SignAgreement,
-        TakeImplementingAction,
-        ExtendTruce,
-        AllegeBreach,
-        IssueThreat,
-        PostponeTalks,
-        ResumeTalks,
-        SuspendTalks,
-        CollapseTalks,
-        TerminateNegotiation,
-        Supersede,
-        Invalidate,
-        CorrectNegotiationRecord,
-    )
-}
-"""Every step a client may append to a negotiation, by the public type of its event."""

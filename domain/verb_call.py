@@ -90,3 +90,21 @@ class VerbCall(Generic[_A]):
     def __repr__(self) -> str:
         arguments = "".join(f", {name}={value!r}" for name, value in self.arguments.items())
         return f"{self.verb!r}({self.facts!r}{arguments})"
+
+
+class Verbs(dict[str, Verb[_C, ...]], Generic[_A, _C]):
+    """The public types of change of one kind of stream, by the public type of their event:
+    verbs of the aggregate `_A` making calls of the kind `_C`."""
+
+    def __init__(self, aggregate: type[_A], call_class: type[_C]) -> None:
+        super().__init__()
+        self.aggregate = aggregate
+        self.call_class = call_class
+
+    def enter(
+        self, event: type[LedgerEvent], method: Callable[Concatenate[_A, Facts, _P], None]
+    ) -> Verb[_C, _P]:
+        """The verb recording `event` by `method` (one of the aggregate's), entered here."""
+        verb = Verb(self.call_class, event, method)
+        self[verb.event_type] = verb
+        return verb

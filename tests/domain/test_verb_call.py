@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 
 from domain.measure import TariffMeasure
-from domain.measure_changes import ChangeRate, MeasureChange
+from domain.measure_changes import MEASURE_CHANGES, ChangeRate, MeasureChange
 from tests.domain.test_measure import facts, impose_reciprocal
 
 
@@ -65,3 +65,8 @@ def test_arguments_gathered_by_name_must_be_the_verb_s() -> None:
 
     with pytest.raises(TypeError, match=r"\['hs_prefixes', 'rate_pct'\], not \['rate_pct'\]"):
         ChangeRate.with_arguments(on, {"rate_pct": Decimal(20)})
+
+
+def test_the_verbs_of_a_kind_of_stream_are_entered_by_the_type_of_their_event() -> None:
+    assert MEASURE_CHANGES["rate_changed"] is ChangeRate
+    assert (MEASURE_CHANGES.aggregate, MEASURE_CHANGES.call_class) == (TariffMeasure, MeasureChange)
