@@ -167,3 +167,24 @@ class NegotiationRecordCorrected(RecordCorrectedIn, NegotiationStepIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
 
     model_config = example_config(NEGOTIATION_EXAMPLES["record_corrected"])
+
+
+OUTCOME_MODELS: tuple[type[NegotiationStepIn], ...] = (
+    NegotiationJointStatementIssued,
+    NegotiationFrameworkAgreed,
+    NegotiationDealAnnounced,
+    NegotiationAgreementSigned,
+    NegotiationImplementingActionTaken,
+    NegotiationTruceExtended,
+    NegotiationBreachAlleged,
+    NegotiationThreatIssued,
+    NegotiationTalksPostponed,
+    NegotiationTalksResumed,
+    NegotiationTalksSuspended,
+    NegotiationTalksCollapsed,
+    NegotiationTerminated,
+    NegotiationSuperseded,
+    NegotiationInvalidated,
+    NegotiationRecordCorrected,
+)
+"""The models of these steps, in the order of the unions of negotiation events."""

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 
 from domain.commands import OpenNegotiation
 from domain.ledger import NEGOTIATION
+from eventschema import negotiation_outcomes
 from eventschema.examples import NEGOTIATION_EXAMPLES
 from eventschema.facts import (
     NegotiationEventIn,
@@ -23,24 +24,6 @@ from eventschema.facts import (
     event_type_of,
     example_config,
     one_of,
-)
-from eventschema.negotiation_outcomes import (
-    NegotiationAgreementSigned,
-    NegotiationBreachAlleged,
-    NegotiationDealAnnounced,
-    NegotiationFrameworkAgreed,
-    NegotiationImplementingActionTaken,
-    NegotiationInvalidated,
-    NegotiationJointStatementIssued,
-    NegotiationRecordCorrected,
-    NegotiationSuperseded,
-    NegotiationTalksCollapsed,
-    NegotiationTalksPostponed,
-    NegotiationTalksResumed,
-    NegotiationTalksSuspended,
-    NegotiationTerminated,
-    NegotiationThreatIssued,
-    NegotiationTruceExtended,
 )
 from eventschema.streams import Key, id_of_new_stream
 from eventschema.values import Country, IsoDate, NonBlank, invalid
@@ -174,22 +157,7 @@ NEGOTIATION_STEP_MODELS: tuple[type[NegotiationStepIn], ...] = (
     NegotiationProposalTabled,
     NegotiationConcessionOffered,
     NegotiationDevelopmentReported,
-    NegotiationJointStatementIssued,
-    NegotiationFrameworkAgreed,
-    NegotiationDealAnnounced,
-    NegotiationAgreementSigned,
-    NegotiationImplementingActionTaken,
-    NegotiationTruceExtended,
-    NegotiationBreachAlleged,
-    NegotiationThreatIssued,
-    NegotiationTalksPostponed,
-    NegotiationTalksResumed,
-    NegotiationTalksSuspended,
-    NegotiationTalksCollapsed,
-    NegotiationTerminated,
-    NegotiationSuperseded,
-    NegotiationInvalidated,
-    NegotiationRecordCorrected,
+    *negotiation_outcomes.OUTCOME_MODELS,
 )
 
 NEGOTIATION_EVENT_MODELS: tuple[type[NegotiationEventIn], ...] = (
