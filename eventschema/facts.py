@@ -18,9 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.commands import Change, ChangeType
 from domain.events import Facts
+from domain.measure import MEASURE
 from domain.measure_changes import MEASURE_CHANGES
+from domain.negotiation import NEGOTIATION
 from domain.negotiation_steps import NEGOTIATION_STEPS
 from domain.values import Provenance, Reliability, Source
+from eventschema.examples import EVENT_EXAMPLES
 from eventschema.values import AnnouncedAt, Country, EventId, IsoDate, NonBlank, invalid
 
 
@@ -75,10 +78,18 @@ _COMMON_FIELDS = frozenset(
 )
 
 
+def _show_examples(schema: dict[str, Any], model: type[Any]) -> None:
+    # The JSON Schema of every event model shows its examples (OpenAPI, the first).
+    schema["examples"] = model.schema_examples()
+
+
 class EventIn(BaseModel):
     """Fields every event carries, whatever its stream: identity, two dates, provenance."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_show_examples)
+
+    stream_kind: ClassVar[str]
+    """The kind of stream the event belongs to ("measure")."""
 
     type: str = Field(description="The event type.")
     event_id: EventId | None = Field(
@@ -106,6 +117,12 @@ class EventIn(BaseModel):
         examples=["analyst@example.org"],
     )
     note: str = Field(default="", description="Free text for auditors.", examples=[""])
+
+    @classmethod
+    def schema_examples(cls) -> list[dict[str, Any]]:
+        """The examples the model's JSON Schema shows: that of its kind and type, from
+        `eventschema.examples`."""
+        return [EVENT_EXAMPLES[cls.stream_kind][event_type_of(cls)]]
 
     def to_facts(self) -> Facts:
         """The common part of the domain command (generates the event id when absent)."""
@@ -163,6 +180,8 @@ class ChangeIn(EventIn):
 class MeasureEventIn(EventIn):
     """An event of a tariff measure's stream."""
 
+    stream_kind = MEASURE
+
 
 class MeasureChangeIn(MeasureEventIn, ChangeIn):
     """An event appended to an existing measure."""
@@ -172,6 +191,8 @@ class MeasureChangeIn(MeasureEventIn, ChangeIn):
 
 class NegotiationEventIn(EventIn):
     """An event of a negotiation's stream: every step carries a summary."""
+
+    stream_kind = NEGOTIATION
 
     summary: NonBlank = Field(
         description="What happened, in one or two sentences.",
@@ -235,8 +256,3 @@ def event_type_of(model: type[EventIn]) -> str:
     literal = model.model_fields["type"].annotation  # Literal["rate_changed"]
     args: tuple[object, ...] = getattr(literal, "__args__", ())
     return cast(str, args[0])
-
-
-def example_config(*examples: dict[str, Any]) -> ConfigDict:
-    """The config of a model that shows `examples` in its JSON Schema."""
-    return ConfigDict(json_schema_extra={"examples": list(examples)})

@@ -15,13 +15,11 @@ from pydantic import Field, field_validator, model_validator
 from domain.commands import ImposeMeasure, MeasureTerms
 from domain.ledger import MEASURE
 from domain.values import hs_prefix
-from eventschema.examples import MEASURE_EXAMPLES
 from eventschema.facts import (
     MeasureChangeIn,
     MeasureEventIn,
     RecordCorrectedIn,
     event_type_of,
-    example_config,
     one_of,
     one_or_both,
 )
@@ -40,8 +38,6 @@ from eventschema.values import (
 
 class MeasureImposed(MeasureEventIn):
     """A measure comes into existence with its initial rate and scope."""
-
-    model_config = example_config(MEASURE_EXAMPLES["imposed"])
 
     type: Literal["imposed"] = Field(description="The measure is imposed.")
     key: Key | None = Field(
@@ -136,8 +132,6 @@ class MeasureImposed(MeasureEventIn):
 class MeasureRateChanged(MeasureChangeIn):
     """The rate is replaced from effective_on: the general rate, or that of some prefixes."""
 
-    model_config = example_config(MEASURE_EXAMPLES["rate_changed"])
-
     type: Literal["rate_changed"] = Field(description="The rate changes.")
     rate_pct: Rate = Field(description="The new rate, replacing the old one (not added to it).")
     hs_prefixes: list[HsPrefix] = Field(
@@ -149,8 +143,6 @@ class MeasureRateChanged(MeasureChangeIn):
 
 class MeasureScopeChanged(MeasureChangeIn):
     """Products enter or leave the measure's scope from effective_on."""
-
-    model_config = example_config(MEASURE_EXAMPLES["scope_changed"])
 
     type: Literal["scope_changed"] = Field(description="The products covered change.")
     added_hs_prefixes: list[HsPrefix] = Field(
@@ -168,8 +160,6 @@ class MeasureScopeChanged(MeasureChangeIn):
 class MeasureExclusionGranted(MeasureChangeIn):
     """Products are excluded from this measure from effective_on (possibly retroactive)."""
 
-    model_config = example_config(MEASURE_EXAMPLES["exclusion_granted"])
-
     type: Literal["exclusion_granted"] = Field(description="Products are excluded.")
     hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products excluded.")
 
@@ -177,16 +167,12 @@ class MeasureExclusionGranted(MeasureChangeIn):
 class MeasureExclusionRevoked(MeasureChangeIn):
     """Products excluded earlier are charged again from effective_on."""
 
-    model_config = example_config(MEASURE_EXAMPLES["exclusion_revoked"])
-
     type: Literal["exclusion_revoked"] = Field(description="An exclusion ends.")
     hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products charged again.")
 
 
 class MeasureSuspensionGranted(MeasureChangeIn):
     """Part or all of the rate is not charged from effective_on until ends_on."""
-
-    model_config = example_config(MEASURE_EXAMPLES["suspension_granted"])
 
     type: Literal["suspension_granted"] = Field(description="The rate is suspended.")
     points: Rate | None = Field(
@@ -202,8 +188,6 @@ class MeasureSuspensionGranted(MeasureChangeIn):
 class MeasureSuspensionExtended(MeasureChangeIn):
     """A suspension granted earlier now ends on ends_on instead."""
 
-    model_config = example_config(MEASURE_EXAMPLES["suspension_extended"])
-
     type: Literal["suspension_extended"] = Field(description="A suspension is extended.")
     suspension_event_id: NonBlank = Field(
         description="The event_id of the suspension_granted event extended.",
@@ -215,15 +199,11 @@ class MeasureSuspensionExtended(MeasureChangeIn):
 class MeasureTerminated(MeasureChangeIn):
     """The measure is no longer charged from effective_on."""
 
-    model_config = example_config(MEASURE_EXAMPLES["terminated"])
-
     type: Literal["terminated"] = Field(description="The measure ends.")
 
 
 class MeasurePrecedenceDeclared(MeasureChangeIn):
     """Where this measure applies, the listed measures and layers do not."""
-
-    model_config = example_config(MEASURE_EXAMPLES["precedence_declared"])
 
     type: Literal["precedence_declared"] = Field(description="This measure displaces others.")
     displaces_measure_ids: list[MeasureRef] = Field(
@@ -248,8 +228,6 @@ class MeasurePrecedenceDeclared(MeasureChangeIn):
 class MeasureLegalStatusChanged(MeasureChangeIn):
     """A court or legislature changed the measure's standing."""
 
-    model_config = example_config(MEASURE_EXAMPLES["legal_status_changed"])
-
     type: Literal["legal_status_changed"] = Field(description="The legal standing changes.")
     status: NonBlank = Field(
         description="The new standing, as a short slug.", examples=["ruled_unlawful", "stayed"]
@@ -264,8 +242,6 @@ class MeasureLegalStatusChanged(MeasureChangeIn):
 
 class MeasureRecordCorrected(RecordCorrectedIn, MeasureChangeIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
-
-    model_config = example_config(MEASURE_EXAMPLES["record_corrected"])
 
 
 MEASURE_CHANGE_MODELS: tuple[type[MeasureChangeIn], ...] = (

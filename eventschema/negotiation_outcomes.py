@@ -11,13 +11,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from eventschema.examples import NEGOTIATION_EXAMPLES
 from eventschema.facts import (
     NegotiationStepIn,
     PartyStepIn,
     RecordCorrectedIn,
     TruceStepIn,
-    example_config,
 )
 from eventschema.streams import MeasureRef, NegotiationRef
 from eventschema.values import IsoDate, Rate
@@ -26,23 +24,17 @@ from eventschema.values import IsoDate, Rate
 class NegotiationJointStatementIssued(TruceStepIn):
     """A joint statement; with truce_ends_on it starts a truce ending that day."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["joint_statement_issued"])
-
     type: Literal["joint_statement_issued"] = Field(description="A joint statement.")
 
 
 class NegotiationFrameworkAgreed(TruceStepIn):
     """A framework is agreed; with truce_ends_on it starts a truce ending that day."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["framework_agreed"])
-
     type: Literal["framework_agreed"] = Field(description="A framework is agreed.")
 
 
 class NegotiationDealAnnounced(NegotiationStepIn):
     """Terms are announced (often non-binding); rates change only when implemented."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["deal_announced"])
 
     type: Literal["deal_announced"] = Field(description="A deal is announced.")
     in_force_on: IsoDate | None = Field(
@@ -53,8 +45,6 @@ class NegotiationDealAnnounced(NegotiationStepIn):
 class NegotiationAgreementSigned(NegotiationStepIn):
     """An agreement is signed; it is in force from in_force_on."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["agreement_signed"])
-
     type: Literal["agreement_signed"] = Field(description="An agreement is signed.")
     in_force_on: IsoDate | None = Field(
         default=None, description="The day the agreement enters into force, if known."
@@ -63,8 +53,6 @@ class NegotiationAgreementSigned(NegotiationStepIn):
 
 class NegotiationImplementingActionTaken(NegotiationStepIn):
     """A step implementing what was agreed, linked to the tariff measures it changed."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["implementing_action_taken"])
 
     type: Literal["implementing_action_taken"] = Field(description="Agreed terms are applied.")
     measure_ids: list[MeasureRef] = Field(
@@ -76,8 +64,6 @@ class NegotiationImplementingActionTaken(NegotiationStepIn):
 class NegotiationTruceExtended(NegotiationStepIn):
     """A truce now ends on truce_ends_on."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["truce_extended"])
-
     type: Literal["truce_extended"] = Field(description="A truce is extended.")
     truce_ends_on: IsoDate = Field(
         description="The new end of the truce: the first day it is no longer in force."
@@ -87,15 +73,11 @@ class NegotiationTruceExtended(NegotiationStepIn):
 class NegotiationBreachAlleged(PartyStepIn):
     """A party says the other broke what was agreed."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["breach_alleged"])
-
     type: Literal["breach_alleged"] = Field(description="A breach is alleged.")
 
 
 class NegotiationThreatIssued(PartyStepIn):
     """A party threatens escalation; a threat never changes a rate."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["threat_issued"])
 
     type: Literal["threat_issued"] = Field(description="Escalation is threatened.")
     threatened_rate_pct: Rate | None = Field(
@@ -107,15 +89,11 @@ class NegotiationThreatIssued(PartyStepIn):
 class NegotiationTalksPostponed(NegotiationStepIn):
     """Talks are postponed."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["talks_postponed"])
-
     type: Literal["talks_postponed"] = Field(description="Talks are postponed.")
 
 
 class NegotiationTalksResumed(NegotiationStepIn):
     """Talks resume after a pause or trouble."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["talks_resumed"])
 
     type: Literal["talks_resumed"] = Field(description="Talks resume.")
 
@@ -123,15 +101,11 @@ class NegotiationTalksResumed(NegotiationStepIn):
 class NegotiationTalksSuspended(NegotiationStepIn):
     """Talks are suspended."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["talks_suspended"])
-
     type: Literal["talks_suspended"] = Field(description="Talks are suspended.")
 
 
 class NegotiationTalksCollapsed(NegotiationStepIn):
     """Talks collapse (terminal)."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["talks_collapsed"])
 
     type: Literal["talks_collapsed"] = Field(description="Talks collapse.")
 
@@ -139,15 +113,11 @@ class NegotiationTalksCollapsed(NegotiationStepIn):
 class NegotiationTerminated(NegotiationStepIn):
     """The negotiation ends by decision of a party (terminal)."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["terminated"])
-
     type: Literal["terminated"] = Field(description="The negotiation is terminated.")
 
 
 class NegotiationSuperseded(NegotiationStepIn):
     """The negotiation continues as another one (terminal)."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["superseded"])
 
     type: Literal["superseded"] = Field(description="Another negotiation takes over.")
     by_negotiation_id: NegotiationRef = Field(
@@ -158,15 +128,11 @@ class NegotiationSuperseded(NegotiationStepIn):
 class NegotiationInvalidated(NegotiationStepIn):
     """What the negotiation produced lost its legal basis (terminal)."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["invalidated"])
-
     type: Literal["invalidated"] = Field(description="The negotiation is invalidated.")
 
 
 class NegotiationRecordCorrected(RecordCorrectedIn, NegotiationStepIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["record_corrected"])
 
 
 OUTCOME_MODELS: tuple[type[NegotiationStepIn], ...] = (

@@ -16,13 +16,11 @@ from pydantic import Field, field_validator
 from domain.commands import OpenNegotiation
 from domain.ledger import NEGOTIATION
 from eventschema import negotiation_outcomes
-from eventschema.examples import NEGOTIATION_EXAMPLES
 from eventschema.facts import (
     NegotiationEventIn,
     NegotiationStepIn,
     PartyStepIn,
     event_type_of,
-    example_config,
     one_of,
 )
 from eventschema.streams import Key, id_of_new_stream
@@ -31,8 +29,6 @@ from eventschema.values import Country, IsoDate, NonBlank, invalid
 
 class NegotiationOpened(NegotiationEventIn):
     """The ledger starts following talks between two or more parties."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["opened"])
 
     type: Literal["opened"] = Field(description="The negotiation is opened.")
     key: Key | None = Field(
@@ -72,8 +68,6 @@ class NegotiationOpened(NegotiationEventIn):
 class NegotiationContactMade(PartyStepIn):
     """First or renewed contact, official or through a back channel."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["contact_made"])
-
     type: Literal["contact_made"] = Field(description="The parties are in contact.")
     channel: Literal["official", "back_channel"] = Field(
         description="How the contact was made.", examples=["back_channel"]
@@ -83,15 +77,11 @@ class NegotiationContactMade(PartyStepIn):
 class NegotiationPreconditionStated(PartyStepIn):
     """A party says what must happen before it talks."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["precondition_stated"])
-
     type: Literal["precondition_stated"] = Field(description="A precondition is stated.")
 
 
 class NegotiationPreconditionMet(NegotiationStepIn):
     """A precondition stated earlier no longer stands in the way."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["precondition_met"])
 
     type: Literal["precondition_met"] = Field(description="A precondition is met.")
     precondition_event_id: NonBlank = Field(
@@ -103,8 +93,6 @@ class NegotiationPreconditionMet(NegotiationStepIn):
 class NegotiationTalksScheduled(NegotiationStepIn):
     """Talks are scheduled."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["talks_scheduled"])
-
     type: Literal["talks_scheduled"] = Field(description="Talks are scheduled.")
     talks_on: IsoDate | None = Field(
         default=None, description="The day the talks are to start, if known."
@@ -114,8 +102,6 @@ class NegotiationTalksScheduled(NegotiationStepIn):
 
 class NegotiationRoundHeld(NegotiationStepIn):
     """A round of talks took place."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["round_held"])
 
     type: Literal["round_held"] = Field(description="A round of talks is held.")
     location: str = Field(default="", description="Where.", examples=["London"])
@@ -127,23 +113,17 @@ class NegotiationRoundHeld(NegotiationStepIn):
 class NegotiationProposalTabled(PartyStepIn):
     """A party puts a proposal on the table."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["proposal_tabled"])
-
     type: Literal["proposal_tabled"] = Field(description="A proposal is tabled.")
 
 
 class NegotiationConcessionOffered(PartyStepIn):
     """A party offers a concession (changes no status)."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["concession_offered"])
-
     type: Literal["concession_offered"] = Field(description="A concession is offered.")
 
 
 class NegotiationDevelopmentReported(NegotiationStepIn):
     """Something reported about the talks that changes no status (press, market data)."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["development_reported"])
 
     type: Literal["development_reported"] = Field(description="Something is reported.")
 
