@@ -20,6 +20,7 @@ modules behind them, one job each:
 - `facts`: what every event carries, and the bases of the event models;
 - `measures`, `negotiations`: one model per event type of each kind of stream (the
   steps that end, pause or bind a negotiation in `negotiation_outcomes`);
+- `unions`: the union of each kind's models, told apart by `type`, and their type names;
 - `examples`: the example of every event type, as data;
 - `lines`: a dataset line, and its conversion to a batch item;
 - `recordable`: what the store would take but never give back in one piece;
@@ -54,8 +55,6 @@ from eventschema.lines import (
 from eventschema.measures import (
     MEASURE_CHANGE_MODELS,
     MEASURE_EVENT_MODELS,
-    MeasureChange,
-    MeasureEvent,
     MeasureExclusionGranted,
     MeasureExclusionRevoked,
     MeasureImposed,
@@ -67,7 +66,6 @@ from eventschema.measures import (
     MeasureSuspensionExtended,
     MeasureSuspensionGranted,
     MeasureTerminated,
-    measure_event_types,
 )
 from eventschema.negotiation_outcomes import (
     NegotiationAgreementSigned,
@@ -93,18 +91,23 @@ from eventschema.negotiations import (
     NegotiationConcessionOffered,
     NegotiationContactMade,
     NegotiationDevelopmentReported,
-    NegotiationEvent,
     NegotiationOpened,
     NegotiationPreconditionMet,
     NegotiationPreconditionStated,
     NegotiationProposalTabled,
     NegotiationRoundHeld,
-    NegotiationStep,
     NegotiationTalksScheduled,
-    negotiation_event_types,
 )
 from eventschema.recordable import MAX_RATE_PCT, check_recordable
 from eventschema.streams import Key, MeasureRef, NegotiationRef, StreamRef
+from eventschema.unions import (
+    MeasureChange,
+    MeasureEvent,
+    NegotiationEvent,
+    NegotiationStep,
+    measure_event_types,
+    negotiation_event_types,
+)
 from eventschema.values import (
     AnnouncedAt,
     Country,

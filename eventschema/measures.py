@@ -1,13 +1,13 @@
 """The events of a tariff measure's stream, one model per event type.
 
 `MeasureImposed` creates a measure; every other model is a change appended to one
-(`MeasureChangeIn`). `MeasureEvent` is any of them, discriminated on `type`.
+(`MeasureChangeIn`). `eventschema.unions.MeasureEvent` is any of them, told apart by `type`.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field, field_validator, model_validator
@@ -15,14 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from domain.commands import ImposeMeasure, MeasureTerms
 from domain.ledger import MEASURE
 from domain.values import hs_prefix
-from eventschema.facts import (
-    MeasureChangeIn,
-    MeasureEventIn,
-    RecordCorrectedIn,
-    event_type_of,
-    one_of,
-    one_or_both,
-)
+from eventschema import facts
 from eventschema.streams import Key, MeasureRef, id_of_new_stream
 from eventschema.values import (
     Country,
@@ -36,7 +29,7 @@ from eventschema.values import (
 )
 
 
-class MeasureImposed(MeasureEventIn):
+class MeasureImposed(facts.MeasureEventIn):
     """A measure comes into existence with its initial rate and scope."""
 
     type: Literal["imposed"] = Field(description="The measure is imposed.")
@@ -104,7 +97,7 @@ class MeasureImposed(MeasureEventIn):
 
     @model_validator(mode="after")
     def _has_a_rate(self) -> MeasureImposed:
-        return one_or_both(self, "rate_pct", "rate_by_prefix")
+        return facts.one_or_both(self, "rate_pct", "rate_by_prefix")
 
     def to_terms(self) -> MeasureTerms:
         """The measure's own fields, apart from the common facts and the key."""
@@ -129,7 +122,7 @@ class MeasureImposed(MeasureEventIn):
         return ImposeMeasure(measure_id, key, self.to_facts(), self.to_terms())
 
 
-class MeasureRateChanged(MeasureChangeIn):
+class MeasureRateChanged(facts.MeasureChangeIn):
     """The rate is replaced from effective_on: the general rate, or that of some prefixes."""
 
     type: Literal["rate_changed"] = Field(description="The rate changes.")
@@ -141,7 +134,7 @@ class MeasureRateChanged(MeasureChangeIn):
     )
 
 
-class MeasureScopeChanged(MeasureChangeIn):
+class MeasureScopeChanged(facts.MeasureChangeIn):
     """Products enter or leave the measure's scope from effective_on."""
 
     type: Literal["scope_changed"] = Field(description="The products covered change.")
@@ -154,24 +147,24 @@ class MeasureScopeChanged(MeasureChangeIn):
 
     @model_validator(mode="after")
     def _changes_something(self) -> MeasureScopeChanged:
-        return one_or_both(self, "added_hs_prefixes", "removed_hs_prefixes")
+        return facts.one_or_both(self, "added_hs_prefixes", "removed_hs_prefixes")
 
 
-class MeasureExclusionGranted(MeasureChangeIn):
+class MeasureExclusionGranted(facts.MeasureChangeIn):
     """Products are excluded from this measure from effective_on (possibly retroactive)."""
 
     type: Literal["exclusion_granted"] = Field(description="Products are excluded.")
     hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products excluded.")
 
 
-class MeasureExclusionRevoked(MeasureChangeIn):
+class MeasureExclusionRevoked(facts.MeasureChangeIn):
     """Products excluded earlier are charged again from effective_on."""
 
     type: Literal["exclusion_revoked"] = Field(description="An exclusion ends.")
     hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products charged again.")
 
 
-class MeasureSuspensionGranted(MeasureChangeIn):
+class MeasureSuspensionGranted(facts.MeasureChangeIn):
     """Part or all of the rate is not charged from effective_on until ends_on."""
 
     type: Literal["suspension_granted"] = Field(description="The rate is suspended.")
@@ -185,7 +178,7 @@ class MeasureSuspensionGranted(MeasureChangeIn):
     )
 
 
-class MeasureSuspensionExtended(MeasureChangeIn):
+class MeasureSuspensionExtended(facts.MeasureChangeIn):
     """A suspension granted earlier now ends on ends_on instead."""
 
     type: Literal["suspension_extended"] = Field(description="A suspension is extended.")
@@ -196,13 +189,13 @@ class MeasureSuspensionExtended(MeasureChangeIn):
     ends_on: IsoDate = Field(description="The new day the rate snaps back.")
 
 
-class MeasureTerminated(MeasureChangeIn):
+class MeasureTerminated(facts.MeasureChangeIn):
     """The measure is no longer charged from effective_on."""
 
     type: Literal["terminated"] = Field(description="The measure ends.")
 
 
-class MeasurePrecedenceDeclared(MeasureChangeIn):
+class MeasurePrecedenceDeclared(facts.MeasureChangeIn):
     """Where this measure applies, the listed measures and layers do not."""
 
     type: Literal["precedence_declared"] = Field(description="This measure displaces others.")
@@ -222,10 +215,10 @@ class MeasurePrecedenceDeclared(MeasureChangeIn):
 
     @model_validator(mode="after")
     def _displaces_something(self) -> MeasurePrecedenceDeclared:
-        return one_or_both(self, "displaces_measure_ids", "displaces_layers")
+        return facts.one_or_both(self, "displaces_measure_ids", "displaces_layers")
 
 
-class MeasureLegalStatusChanged(MeasureChangeIn):
+class MeasureLegalStatusChanged(facts.MeasureChangeIn):
     """A court or legislature changed the measure's standing."""
 
     type: Literal["legal_status_changed"] = Field(description="The legal standing changes.")
@@ -240,11 +233,11 @@ class MeasureLegalStatusChanged(MeasureChangeIn):
     )
 
 
-class MeasureRecordCorrected(RecordCorrectedIn, MeasureChangeIn):
+class MeasureRecordCorrected(facts.RecordCorrectedIn, facts.MeasureChangeIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
 
 
-MEASURE_CHANGE_MODELS: tuple[type[MeasureChangeIn], ...] = (
+MEASURE_CHANGE_MODELS: tuple[type[facts.MeasureChangeIn], ...] = (
     MeasureRateChanged,
     MeasureScopeChanged,
     MeasureExclusionGranted,
@@ -257,19 +250,7 @@ MEASURE_CHANGE_MODELS: tuple[type[MeasureChangeIn], ...] = (
     MeasureRecordCorrected,
 )
 
-MEASURE_EVENT_MODELS: tuple[type[MeasureEventIn], ...] = (MeasureImposed, *MEASURE_CHANGE_MODELS)
-
-# What type checkers can know: each is one of the models (isinstance tells which).
-if TYPE_CHECKING:
-    MeasureEvent: TypeAlias = MeasureEventIn
-    MeasureChange: TypeAlias = MeasureChangeIn
-else:
-    MeasureEvent = one_of(MEASURE_EVENT_MODELS)
-    """Any event of a measure's stream (an HTTP body for one measure)."""
-    MeasureChange = one_of(MEASURE_CHANGE_MODELS)
-    """Any change to an existing measure (an HTTP body appending to one)."""
-
-
-def measure_event_types() -> frozenset[str]:
-    """The public type names of measure events, from the models."""
-    return frozenset(event_type_of(model) for model in MEASURE_EVENT_MODELS)
+MEASURE_EVENT_MODELS: tuple[type[facts.MeasureEventIn], ...] = (
+    MeasureImposed,
+    *MEASURE_CHANGE_MODELS,
+)

@@ -3,31 +3,25 @@ steps of its course (contacts, preconditions, rounds, proposals); the steps that
 or bind it are in `eventschema.negotiation_outcomes`.
 
 `NegotiationOpened` opens a negotiation; every other model is a step appended to one
-(`NegotiationStepIn`). `NegotiationEvent` is any of them, discriminated on `type`.
+(`NegotiationStepIn`). `eventschema.unions.NegotiationEvent` is any of them, told apart by
+`type`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field, field_validator
 
 from domain.commands import OpenNegotiation
 from domain.ledger import NEGOTIATION
-from eventschema import negotiation_outcomes
-from eventschema.facts import (
-    NegotiationEventIn,
-    NegotiationStepIn,
-    PartyStepIn,
-    event_type_of,
-    one_of,
-)
+from eventschema import facts, negotiation_outcomes
 from eventschema.streams import Key, id_of_new_stream
 from eventschema.values import Country, IsoDate, NonBlank, invalid
 
 
-class NegotiationOpened(NegotiationEventIn):
+class NegotiationOpened(facts.NegotiationEventIn):
     """The ledger starts following talks between two or more parties."""
 
     type: Literal["opened"] = Field(description="The negotiation is opened.")
@@ -65,7 +59,7 @@ class NegotiationOpened(NegotiationEventIn):
         )
 
 
-class NegotiationContactMade(PartyStepIn):
+class NegotiationContactMade(facts.PartyStepIn):
     """First or renewed contact, official or through a back channel."""
 
     type: Literal["contact_made"] = Field(description="The parties are in contact.")
@@ -74,13 +68,13 @@ class NegotiationContactMade(PartyStepIn):
     )
 
 
-class NegotiationPreconditionStated(PartyStepIn):
+class NegotiationPreconditionStated(facts.PartyStepIn):
     """A party says what must happen before it talks."""
 
     type: Literal["precondition_stated"] = Field(description="A precondition is stated.")
 
 
-class NegotiationPreconditionMet(NegotiationStepIn):
+class NegotiationPreconditionMet(facts.NegotiationStepIn):
     """A precondition stated earlier no longer stands in the way."""
 
     type: Literal["precondition_met"] = Field(description="A precondition is met.")
@@ -90,7 +84,7 @@ class NegotiationPreconditionMet(NegotiationStepIn):
     )
 
 
-class NegotiationTalksScheduled(NegotiationStepIn):
+class NegotiationTalksScheduled(facts.NegotiationStepIn):
     """Talks are scheduled."""
 
     type: Literal["talks_scheduled"] = Field(description="Talks are scheduled.")
@@ -100,7 +94,7 @@ class NegotiationTalksScheduled(NegotiationStepIn):
     location: str = Field(default="", description="Where.", examples=["Geneva"])
 
 
-class NegotiationRoundHeld(NegotiationStepIn):
+class NegotiationRoundHeld(facts.NegotiationStepIn):
     """A round of talks took place."""
 
     type: Literal["round_held"] = Field(description="A round of talks is held.")
@@ -110,25 +104,25 @@ class NegotiationRoundHeld(NegotiationStepIn):
     )
 
 
-class NegotiationProposalTabled(PartyStepIn):
+class NegotiationProposalTabled(facts.PartyStepIn):
     """A party puts a proposal on the table."""
 
     type: Literal["proposal_tabled"] = Field(description="A proposal is tabled.")
 
 
-class NegotiationConcessionOffered(PartyStepIn):
+class NegotiationConcessionOffered(facts.PartyStepIn):
     """A party offers a concession (changes no status)."""
 
     type: Literal["concession_offered"] = Field(description="A concession is offered.")
 
 
-class NegotiationDevelopmentReported(NegotiationStepIn):
+class NegotiationDevelopmentReported(facts.NegotiationStepIn):
     """Something reported about the talks that changes no status (press, market data)."""
 
     type: Literal["development_reported"] = Field(description="Something is reported.")
 
 
-NEGOTIATION_STEP_MODELS: tuple[type[NegotiationStepIn], ...] = (
+NEGOTIATION_STEP_MODELS: tuple[type[facts.NegotiationStepIn], ...] = (
     NegotiationContactMade,
     NegotiationPreconditionStated,
     NegotiationPreconditionMet,
@@ -140,22 +134,7 @@ NEGOTIATION_STEP_MODELS: tuple[type[NegotiationStepIn], ...] = (
     *negotiation_outcomes.OUTCOME_MODELS,
 )
 
-NEGOTIATION_EVENT_MODELS: tuple[type[NegotiationEventIn], ...] = (
+NEGOTIATION_EVENT_MODELS: tuple[type[facts.NegotiationEventIn], ...] = (
     NegotiationOpened,
     *NEGOTIATION_STEP_MODELS,
 )
-
-# What type checkers can know: each is one of the models (isinstance tells which).
-if TYPE_CHECKING:
-    NegotiationEvent: TypeAlias = NegotiationEventIn
-    NegotiationStep: TypeAlias = NegotiationStepIn
-else:
-    NegotiationEvent = one_of(NEGOTIATION_EVENT_MODELS)
-    """Any event of a negotiation's stream (an HTTP body for one negotiation)."""
-    NegotiationStep = one_of(NEGOTIATION_STEP_MODELS)
-    """Any step of an existing negotiation (an HTTP body appending to one)."""
-
-
-def negotiation_event_types() -> frozenset[str]:
-    """The public type names of negotiation events, from the models."""
-    return frozenset(event_type_of(model) for model in NEGOTIATION_EVENT_MODELS)
