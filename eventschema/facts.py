@@ -221,6 +221,18 @@ class TruceStepIn(NegotiationStepIn):
     )
 
 
+def stream_key(stream: str, example: str) -> Any:
+    """The `key` field of the event that creates a `stream` ("measure")."""
+    return Field(
+        default=None,
+        description=(
+            f"A human key for the {stream}; its id is derived from it. In a dataset line it "
+            "defaults to the key naming the stream, and must agree with it."
+        ),
+        examples=[example],
+    )
+
+
 class RecordCorrectedIn(BaseModel):
     """The fields of a correction, the same in both kinds of stream.
 

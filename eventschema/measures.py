@@ -33,14 +33,7 @@ class MeasureImposed(facts.MeasureEventIn):
     """A measure comes into existence with its initial rate and scope."""
 
     type: Literal["imposed"] = Field(description="The measure is imposed.")
-    key: Key | None = Field(
-        default=None,
-        description=(
-            "A human key for the measure; its id is derived from it. In a dataset line it "
-            "defaults to the key naming the stream, and must agree with it."
-        ),
-        examples=["us-cn-fentanyl"],
-    )
+    key: Key | None = facts.stream_key("measure", "us-cn-fentanyl")
     imposer: Country = Field(description="The country imposing the measure.")
     name: NonBlank = Field(description="A readable name.", examples=["Section 232 steel"])
     targets: list[Target] = Field(

@@ -25,14 +25,7 @@ class NegotiationOpened(facts.NegotiationEventIn):
     """The ledger starts following talks between two or more parties."""
 
     type: Literal["opened"] = Field(description="The negotiation is opened.")
-    key: Key | None = Field(
-        default=None,
-        description=(
-            "A human key for the negotiation; its id is derived from it. In a dataset line "
-            "it defaults to the key naming the stream, and must agree with it."
-        ),
-        examples=["us-cn-trade-talks"],
-    )
+    key: Key | None = facts.stream_key("negotiation", "us-cn-trade-talks")
     title: NonBlank = Field(description="A readable title.", examples=["US-UK trade talks"])
     parties: list[Country] = Field(
         min_length=2, description="The parties, at least two distinct countries."
