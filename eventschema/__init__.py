@@ -18,8 +18,7 @@ modules behind them, one job each:
 - `values`: the value types (country codes, HS prefixes, rates, dates, text);
 - `streams`: references to a measure or a negotiation, by key or UUID;
 - `facts`: what every event carries, and the bases of the event models;
-- `measures`, `negotiations`: one model per event type of each kind of stream (the
-  steps that end, pause or bind a negotiation in `negotiation_outcomes`);
+- `measures`, `negotiations`: one model per event type of each kind of stream;
 - `unions`: the union of each kind's models, told apart by `type`, and their type names;
 - `examples`: the example of every event type, as data;
 - `lines`: a dataset line, and its conversion to a batch item;
@@ -67,36 +66,34 @@ from eventschema.measures import (
     MeasureSuspensionGranted,
     MeasureTerminated,
 )
-from eventschema.negotiation_outcomes import (
+from eventschema.negotiations import (
+    NEGOTIATION_EVENT_MODELS,
+    NEGOTIATION_STEP_MODELS,
     NegotiationAgreementSigned,
     NegotiationBreachAlleged,
+    NegotiationConcessionOffered,
+    NegotiationContactMade,
     NegotiationDealAnnounced,
+    NegotiationDevelopmentReported,
     NegotiationFrameworkAgreed,
     NegotiationImplementingActionTaken,
     NegotiationInvalidated,
     NegotiationJointStatementIssued,
-    NegotiationRecordCorrected,
-    NegotiationSuperseded,
-    NegotiationTalksCollapsed,
-    NegotiationTalksPostponed,
-    NegotiationTalksResumed,
-    NegotiationTalksSuspended,
-    NegotiationTerminated,
-    NegotiationThreatIssued,
-    NegotiationTruceExtended,
-)
-from eventschema.negotiations import (
-    NEGOTIATION_EVENT_MODELS,
-    NEGOTIATION_STEP_MODELS,
-    NegotiationConcessionOffered,
-    NegotiationContactMade,
-    NegotiationDevelopmentReported,
     NegotiationOpened,
     NegotiationPreconditionMet,
     NegotiationPreconditionStated,
     NegotiationProposalTabled,
+    NegotiationRecordCorrected,
     NegotiationRoundHeld,
+    NegotiationSuperseded,
+    NegotiationTalksCollapsed,
+    NegotiationTalksPostponed,
+    NegotiationTalksResumed,
     NegotiationTalksScheduled,
+    NegotiationTalksSuspended,
+    NegotiationTerminated,
+    NegotiationThreatIssued,
+    NegotiationTruceExtended,
 )
 from eventschema.recordable import MAX_RATE_PCT, check_recordable
 from eventschema.streams import Key, MeasureRef, NegotiationRef, StreamRef

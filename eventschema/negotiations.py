@@ -1,6 +1,7 @@
-"""The events of a negotiation's stream, one model per event type: its opening and the
-steps of its course (contacts, preconditions, rounds, proposals); the steps that end, pause
-or bind it are in `eventschema.negotiation_outcomes`.
+"""The events of a negotiation's stream, one model per event type: its opening, the steps
+of its course (contacts, preconditions, rounds, proposals), those that end, pause or bind
+it (truces and agreements, their breaches and threats, postponements and collapse), and
+corrections of the record.
 
 `NegotiationOpened` opens a negotiation; every other model is a step appended to one
 (`NegotiationStepIn`). `eventschema.unions.NegotiationEvent` is any of them, told apart by
@@ -16,9 +17,9 @@ from pydantic import Field, field_validator
 
 from domain.commands import OpenNegotiation
 from domain.ledger import NEGOTIATION
-from eventschema import facts, negotiation_outcomes
-from eventschema.streams import Key, id_of_new_stream
-from eventschema.values import Country, IsoDate, NonBlank, invalid
+from eventschema import facts
+from eventschema.streams import Key, MeasureRef, NegotiationRef, id_of_new_stream
+from eventschema.values import Country, IsoDate, NonBlank, Rate, invalid
 
 
 class NegotiationOpened(facts.NegotiationEventIn):
@@ -115,6 +116,120 @@ class NegotiationDevelopmentReported(facts.NegotiationStepIn):
     type: Literal["development_reported"] = Field(description="Something is reported.")
 
 
+class NegotiationJointStatementIssued(facts.TruceStepIn):
+    """A joint statement; with truce_ends_on it starts a truce ending that day."""
+
+    type: Literal["joint_statement_issued"] = Field(description="A joint statement.")
+
+
+class NegotiationFrameworkAgreed(facts.TruceStepIn):
+    """A framework is agreed; with truce_ends_on it starts a truce ending that day."""
+
+    type: Literal["framework_agreed"] = Field(description="A framework is agreed.")
+
+
+class NegotiationDealAnnounced(facts.NegotiationStepIn):
+    """Terms are announced (often non-binding); rates change only when implemented."""
+
+    type: Literal["deal_announced"] = Field(description="A deal is announced.")
+    in_force_on: IsoDate | None = Field(
+        default=None, description="The day the terms are to apply, if announced."
+    )
+
+
+class NegotiationAgreementSigned(facts.NegotiationStepIn):
+    """An agreement is signed; it is in force from in_force_on."""
+
+    type: Literal["agreement_signed"] = Field(description="An agreement is signed.")
+    in_force_on: IsoDate | None = Field(
+        default=None, description="The day the agreement enters into force, if known."
+    )
+
+
+class NegotiationImplementingActionTaken(facts.NegotiationStepIn):
+    """A step implementing what was agreed, linked to the tariff measures it changed."""
+
+    type: Literal["implementing_action_taken"] = Field(description="Agreed terms are applied.")
+    measure_ids: list[MeasureRef] = Field(
+        default_factory=list,
+        description="The tariff measures changed by this step (by key or UUID).",
+    )
+
+
+class NegotiationTruceExtended(facts.NegotiationStepIn):
+    """A truce now ends on truce_ends_on."""
+
+    type: Literal["truce_extended"] = Field(description="A truce is extended.")
+    truce_ends_on: IsoDate = Field(
+        description="The new end of the truce: the first day it is no longer in force."
+    )
+
+
+class NegotiationBreachAlleged(facts.PartyStepIn):
+    """A party says the other broke what was agreed."""
+
+    type: Literal["breach_alleged"] = Field(description="A breach is alleged.")
+
+
+class NegotiationThreatIssued(facts.PartyStepIn):
+    """A party threatens escalation; a threat never changes a rate."""
+
+    type: Literal["threat_issued"] = Field(description="Escalation is threatened.")
+    threatened_rate_pct: Rate | None = Field(
+        default=None, description="The rate threatened, if stated."
+    )
+    threatened_from: IsoDate | None = Field(default=None, description="From when, if stated.")
+
+
+class NegotiationTalksPostponed(facts.NegotiationStepIn):
+    """Talks are postponed."""
+
+    type: Literal["talks_postponed"] = Field(description="Talks are postponed.")
+
+
+class NegotiationTalksResumed(facts.NegotiationStepIn):
+    """Talks resume after a pause or trouble."""
+
+    type: Literal["talks_resumed"] = Field(description="Talks resume.")
+
+
+class NegotiationTalksSuspended(facts.NegotiationStepIn):
+    """Talks are suspended."""
+
+    type: Literal["talks_suspended"] = Field(description="Talks are suspended.")
+
+
+class NegotiationTalksCollapsed(facts.NegotiationStepIn):
+    """Talks collapse (terminal)."""
+
+    type: Literal["talks_collapsed"] = Field(description="Talks collapse.")
+
+
+class NegotiationTerminated(facts.NegotiationStepIn):
+    """The negotiation ends by decision of a party (terminal)."""
+
+    type: Literal["terminated"] = Field(description="The negotiation is terminated.")
+
+
+class NegotiationSuperseded(facts.NegotiationStepIn):
+    """The negotiation continues as another one (terminal)."""
+
+    type: Literal["superseded"] = Field(description="Another negotiation takes over.")
+    by_negotiation_id: NegotiationRef = Field(
+        description="The negotiation that takes over (by key or UUID)."
+    )
+
+
+class NegotiationInvalidated(facts.NegotiationStepIn):
+    """What the negotiation produced lost its legal basis (terminal)."""
+
+    type: Literal["invalidated"] = Field(description="The negotiation is invalidated.")
+
+
+class NegotiationRecordCorrected(facts.RecordCorrectedIn, facts.NegotiationStepIn):
+    """An earlier event of this stream was recorded in error and must be disregarded."""
+
+
 NEGOTIATION_STEP_MODELS: tuple[type[facts.NegotiationStepIn], ...] = (
     NegotiationContactMade,
     NegotiationPreconditionStated,
@@ -124,7 +239,22 @@ NEGOTIATION_STEP_MODELS: tuple[type[facts.NegotiationStepIn], ...] = (
     NegotiationProposalTabled,
     NegotiationConcessionOffered,
     NegotiationDevelopmentReported,
-    *negotiation_outcomes.OUTCOME_MODELS,
+    NegotiationJointStatementIssued,
+    NegotiationFrameworkAgreed,
+    NegotiationDealAnnounced,
+    NegotiationAgreementSigned,
+    NegotiationImplementingActionTaken,
+    NegotiationTruceExtended,
+    NegotiationBreachAlleged,
+    NegotiationThreatIssued,
+    NegotiationTalksPostponed,
+    NegotiationTalksResumed,
+    NegotiationTalksSuspended,
+    NegotiationTalksCollapsed,
+    NegotiationTerminated,
+    NegotiationSuperseded,
+    NegotiationInvalidated,
+    NegotiationRecordCorrected,
 )
 
 NEGOTIATION_EVENT_MODELS: tuple[type[facts.NegotiationEventIn], ...] = (
