@@ -16,8 +16,8 @@ from domain.verb_call import VerbCall, Verbs
 
 class NegotiationStep(VerbCall[Negotiation]):
     """A step to append to a negotiation: the verb to call, the facts of its event, and the
-    verb's arguments (every step's include its summary: what happened, in a sentence or
-    two)."""
+    verb's arguments (those of every step include its summary: what happened, in a
+    sentence or two)."""
 
 
 NEGOTIATION_STEPS = Verbs(Negotiation, NegotiationStep)

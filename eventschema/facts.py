@@ -9,6 +9,7 @@ events appended to an existing stream.
 from __future__ import annotations
 
 import functools
+import types
 import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, cast
@@ -152,10 +153,19 @@ def _own_fields(model: type[EventIn]) -> tuple[tuple[str, bool], ...]:
     """The names of an event model's own fields, each with whether it holds a list (asked
     once per line, answered once)."""
     return tuple(
-        (name, typing.get_origin(field.annotation) is list)
+        (name, _may_hold_list(field.annotation))
         for name, field in model.model_fields.items()
         if name not in _COMMON_FIELDS
     )
+
+
+def _may_hold_list(annotation: object) -> bool:
+    """Whether a field so annotated may hold a list (`list[X]`, `list[X] | None`)."""
+    options = typing.get_args(annotation) if typing.get_origin(annotation) in _UNIONS else ()
+    return any(typing.get_origin(option) is list for option in (annotation, *options))
+
+
+_UNIONS = (typing.Union, types.UnionType)
 
 
 def _domain_value(value: object) -> object:
