@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, cast
 from uuid import uuid4
 
@@ -142,37 +142,40 @@ class EventIn(BaseModel):
         """The event's own fields, as the domain's event class names and types them."""
         values = self.__dict__
         fields: dict[str, Any] = {}
-        for name, listed in _own_fields(type(self)):
+        for name, to_domain in _own_fields(type(self)):
             value = values[name]
-            fields[name] = _domain_value(value) if listed else value
+            fields[name] = value if to_domain is None else to_domain(value)
         return fields
 
 
 @functools.cache
-def _own_fields(model: type[EventIn]) -> tuple[tuple[str, bool], ...]:
-    """The names of an event model's own fields, each with whether it holds a list (asked
-    once per line, answered once)."""
+def _own_fields(model: type[EventIn]) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    """The names of an event model's own fields, each with what turns its value into the
+    domain's, if anything does (asked once per line, answered once)."""
     return tuple(
-        (name, _may_hold_list(field.annotation))
+        (name, _to_domain(field.annotation))
         for name, field in model.model_fields.items()
         if name not in _COMMON_FIELDS
     )
 
 
-def _may_hold_list(annotation: object) -> bool:
-    """Whether a field so annotated may hold a list (`list[X]`, `list[X] | None`)."""
+def _to_domain(annotation: Any) -> Callable[[Any], Any] | None:
+    """What turns a value so annotated into the domain's: domain events hold tuples
+    (immutable, hashable), never lists."""
     options = typing.get_args(annotation) if typing.get_origin(annotation) in _UNIONS else ()
-    return any(typing.get_origin(option) is list for option in (annotation, *options))
+    for option in (annotation, *options):
+        if typing.get_origin(option) is list:
+            (item,) = typing.get_args(option)
+            return _tuples if _to_domain(item) is not None else tuple
+    return None
+
+
+def _tuples(value: Any) -> Any:
+    """A list of lists (and so on) as tuples of tuples."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
 
 
 _UNIONS = (typing.Union, types.UnionType)
-
-
-def _domain_value(value: object) -> object:
-    # Domain events hold tuples (immutable, hashable), never lists.
-    if isinstance(value, list):
-        return tuple([_domain_value(item) if isinstance(item, list) else item for item in value])
-    return value
 
 
 class ChangeIn(EventIn):
