@@ -127,16 +127,10 @@ class EventIn(BaseModel):
 
     def to_facts(self) -> Facts:
         """The common part of the domain command (generates the event id when absent)."""
-        return Facts(
-            event_id=self.event_id or uuid4().hex,
-            effective_on=self.effective_on,
-            announced_at=self.announced_at,
-            provenance=Provenance(
-                tuple(source.to_source() for source in self.sources),
-                self.recorded_by,
-                self.note,
-            ),
-        )
+        # Positional, and a list made before the tuple: every line of a dataset comes here.
+        sources = tuple([source.to_source() for source in self.sources])
+        provenance = Provenance(sources, self.recorded_by, self.note)
+        return Facts(self.event_id or uuid4().hex, self.effective_on, self.announced_at, provenance)
 
     def event_fields(self) -> dict[str, Any]:
         """The event's own fields, as the domain's event class names and types them."""
