@@ -39,7 +39,7 @@ from domain.commands import ImposeMeasure, MeasureTerms
 from domain.events import Facts
 from domain.ledger import Ledger
 from domain.measure import TariffMeasure
-from domain.measure_changes import ChangeRate
+from domain.measure_changes import ChangeRate, MeasureChange
 from tradeledger.bootstrap import open_services
 from tradeledger.settings import StoreConfig
 
@@ -544,7 +544,7 @@ def _facts(event_id: str) -> Facts:
     return Facts(event_id, date(2025, 3, 4), announced, BENCH_PROVENANCE)
 
 
-def _change(event_id: str, n: int) -> ChangeRate:
+def _change(event_id: str, n: int) -> MeasureChange:
     announced = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
     facts = Facts(event_id, date(2025, 4, 9), announced, BENCH_PROVENANCE)
     return ChangeRate(facts, rate_pct=Decimal(10 + n % 50), hs_prefixes=())

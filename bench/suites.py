@@ -40,7 +40,7 @@ from bench.synthetic import (
 from domain.commands import ImposeMeasure, MeasureTerms
 from domain.events import Facts
 from domain.ledger import MEASURE, stream_id_for_key
-from domain.measure_changes import ChangeRate
+from domain.measure_changes import ChangeRate, MeasureChange
 from domain.values import Provenance, Reliability, Source
 from eventschema import DATASET_LINE, to_batch_item
 from projections.timepoint import TimePoint
@@ -328,7 +328,7 @@ BENCH_PROVENANCE = Provenance(
 """The provenance of every event the benchmark writes through the domain."""
 
 
-def _rate_change(n: int) -> ChangeRate:
+def _rate_change(n: int) -> MeasureChange:
     announced = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
     facts = Facts(f"bench-rate-{n:07d}", date(2025, 4, 9), announced, BENCH_PROVENANCE)
     return ChangeRate(facts, rate_pct=Decimal(10 + n % 50), hs_prefixes=())

@@ -9,26 +9,31 @@ a sequence of both (`BatchItem`). A write to one stream answers `Written`, a bat
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from uuid import UUID
 
 from domain.errors import DomainError, UnknownEventType
 from domain.events import Facts
 from domain.measure import MEASURE, TariffMeasure
+from domain.measure import MeasureTerms as MeasureTerms  # what ImposeMeasure carries
 from domain.measure_changes import MEASURE_CHANGES, MeasureChange
 from domain.negotiation import NEGOTIATION, Negotiation
 from domain.negotiation_steps import NEGOTIATION_STEPS, NegotiationStep
+from domain.verb_call import Verb
 
 Change = MeasureChange | NegotiationStep
 """A change to append to a stream (its kind is the kind of change): see
 domain.measure_changes and domain.negotiation_steps."""
 
 
-def change_type(kind: str, event_type: str) -> type[Change]:
+ChangeType = Verb[MeasureChange, ...] | Verb[NegotiationStep, ...]
+"""A public type of change, which makes changes of its type (`ChangeRate(facts, ...)`)."""
+
+
+def change_type(kind: str, event_type: str) -> ChangeType:
     """The change a client names by the kind of its stream and the public type of its
     event ("measure", "rate_changed"); UnknownEventType when the kind has no such event."""
-    changes: Mapping[str, type[Change]]
+    changes: Mapping[str, ChangeType]
     if kind == MEASURE:
         changes = MEASURE_CHANGES
     elif kind == NEGOTIATION:
@@ -39,22 +44,6 @@ def change_type(kind: str, event_type: str) -> type[Change]:
         return changes[event_type]
     except KeyError:
         raise UnknownEventType(event_type, kind) from None
-
-
-@dataclass(frozen=True)
-class MeasureTerms:
-    """The fields of a measure's `imposed` event, apart from the common facts."""
-
-    imposer: str
-    name: str
-    targets: tuple[str, ...]
-    layer: str
-    excluded_targets: tuple[str, ...] = ()
-    instruments: tuple[str, ...] = ()
-    rate_pct: Decimal | None = None
-    rate_by_prefix: dict[str, Decimal] = field(default_factory=dict)
-    hs_prefixes: tuple[str, ...] = ("",)
-    excluded_hs_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,21 +61,8 @@ class ImposeMeasure:
 
     def create(self) -> TariffMeasure:
         """The new measure, its `imposed` event pending."""
-        terms = self.terms
         return TariffMeasure.impose(
-            measure_id=self.measure_id,
-            facts=self.facts,
-            key=self.key,
-            imposer=terms.imposer,
-            name=terms.name,
-            targets=terms.targets,
-            excluded_targets=terms.excluded_targets,
-            layer=terms.layer,
-            instruments=terms.instruments,
-            rate_pct=terms.rate_pct,
-            rate_by_prefix=terms.rate_by_prefix,
-            hs_prefixes=terms.hs_prefixes,
-            excluded_hs_prefixes=terms.excluded_hs_prefixes,
+            measure_id=self.measure_id, facts=self.facts, key=self.key, terms=self.terms
         )
 
 

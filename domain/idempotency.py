@@ -27,6 +27,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.errors import DomainError, InvalidValue
+from domain.events import LedgerAggregate
 
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "https://tradeledger.example/idempotency-keys")
 
@@ -97,51 +98,38 @@ class IdempotencyRecord(Aggregate):
         log_position_before: int
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.key = self.key
-            aggregate.request_digest = self.request_digest
-            aggregate.kind = self.kind
-            aggregate.stream_id = self.stream_id
-            aggregate.created = self.created
-            aggregate.versions = tuple(self.versions)
-            aggregate.event_ids = tuple(self.event_ids)
-            aggregate.log_position_before = self.log_position_before
+            aggregate.write = self
 
     def __init__(self) -> None:
-        self.key = ""
-        self.request_digest = ""
-        self.kind = ""
-        self.stream_id = UUID(int=0)
-        self.created = False
-        self.versions: tuple[int, ...] = ()
-        self.event_ids: tuple[str, ...] = ()
-        self.log_position_before = 0
+        self.write: IdempotencyRecord.Recorded
+        """The record's only event (Recorded.apply sets it): what the write under the key
+        recorded, and where."""
 
     @classmethod
     def record(
         cls,
         claim: IdempotencyClaim,
-        *,
+        written: LedgerAggregate,
         kind: str,
-        stream_id: UUID,
-        created: bool,
-        versions: tuple[int, ...],
-        event_ids: tuple[str, ...],
+        loaded_version: int,
         log_position_before: int,
     ) -> IdempotencyRecord:
-        """The record of a write made under `claim`, to be saved with the write's events."""
+        """The record of a write made under `claim`, to be saved with the write's events:
+        those `written` holds pending, on top of its `loaded_version`."""
+        pending = written.pending_events
         return cls._create(
             cls.Recorded,
             id=claim.record_id,
             key=claim.key,
             request_digest=claim.request_digest,
             kind=kind,
-            stream_id=stream_id,
-            created=created,
-            versions=versions,
-            event_ids=event_ids,
+            stream_id=written.id,
+            created=loaded_version == 0,
+            versions=tuple(range(loaded_version + 1, written.version + 1)),
+            event_ids=tuple(str(getattr(event, "event_id", "")) for event in pending),
             log_position_before=log_position_before,
         )
 
     def answers(self, claim: IdempotencyClaim) -> bool:
         """Whether this record is of the same request as `claim` (else the key was reused)."""
-        return self.request_digest == claim.request_digest
+        return self.write.request_digest == claim.request_digest

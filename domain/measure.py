@@ -7,6 +7,8 @@ that is a fold over the events on three time axes, done by the read side.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,6 +19,26 @@ from domain.events import Facts, LedgerAggregate, LedgerEvent, type_name
 
 MEASURE = "measure"
 """The kind of stream of a tariff measure, as stream ids, errors and the public schema name it."""
+
+
+@dataclass(frozen=True)
+class MeasureTerms:
+    """The fields of a measure's `imposed` event, apart from the common facts and its key."""
+
+    imposer: str
+    name: str
+    targets: tuple[str, ...]
+    layer: str
+    excluded_targets: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
+    rate_pct: Decimal | None = None
+    rate_by_prefix: dict[str, Decimal] = field(default_factory=dict)
+    hs_prefixes: tuple[str, ...] = ("",)
+    excluded_hs_prefixes: tuple[str, ...] = ()
+
+    def fields(self) -> dict[str, Any]:
+        """The terms as the fields of the `imposed` event, by name."""
+        return {term.name: getattr(self, term.name) for term in dataclasses.fields(self)}
 
 
 class TariffMeasure(LedgerAggregate):
@@ -153,47 +175,18 @@ class TariffMeasure(LedgerAggregate):
 
     @classmethod
     def impose(
-        cls,
-        *,
-        measure_id: UUID,
-        facts: Facts,
-        key: str,
-        imposer: str,
-        name: str,
-        targets: tuple[str, ...],
-        excluded_targets: tuple[str, ...],
-        layer: str,
-        instruments: tuple[str, ...],
-        rate_pct: Decimal | None,
-        rate_by_prefix: dict[str, Decimal],
-        hs_prefixes: tuple[str, ...],
-        excluded_hs_prefixes: tuple[str, ...],
+        cls, *, measure_id: UUID, facts: Facts, key: str, terms: MeasureTerms
     ) -> TariffMeasure:
         """Open the stream of a new measure."""
-        if not targets:
+        if not terms.targets:
             raise InvalidMeasureChange(measure_id, "imposed", "a measure needs at least one target")
-        if not name.strip() or not layer.strip():
+        if not terms.name.strip() or not terms.layer.strip():
             raise InvalidMeasureChange(measure_id, "imposed", "a measure needs a name and a layer")
-        if rate_pct is None and not rate_by_prefix:
+        if terms.rate_pct is None and not terms.rate_by_prefix:
             raise InvalidMeasureChange(
                 measure_id, "imposed", "give rate_pct, rate_by_prefix, or both"
             )
-        return cls._create(
-            cls.Imposed,
-            id=measure_id,
-            **facts.fields(),
-            key=key,
-            imposer=imposer,
-            name=name,
-            targets=targets,
-            excluded_targets=excluded_targets,
-            layer=layer,
-            instruments=instruments,
-            rate_pct=rate_pct,
-            rate_by_prefix=rate_by_prefix,
-            hs_prefixes=hs_prefixes,
-            excluded_hs_prefixes=excluded_hs_prefixes,
-        )
+        return cls._create(cls.Imposed, id=measure_id, **facts.fields(), key=key, **terms.fields())
 
     def change_rate(self, facts: Facts, *, rate_pct: Decimal, hs_prefixes: tuple[str, ...]) -> None:
         self._record(self.RateChanged, facts, rate_pct=rate_pct, hs_prefixes=hs_prefixes)

@@ -178,11 +178,9 @@ class Negotiation(LedgerAggregate):
     # -- steps: each decides whether it can follow the state on its own day, then records
 
     def make_contact(self, facts: Facts, *, summary: str, by_party: str, channel: str) -> None:
-        self._check_party(by_party)
         self._step(self.ContactMade, facts, summary=summary, by_party=by_party, channel=channel)
 
     def state_precondition(self, facts: Facts, *, summary: str, by_party: str) -> None:
-        self._check_party(by_party)
         self._step(self.PreconditionStated, facts, summary=summary, by_party=by_party)
 
     def meet_precondition(self, facts: Facts, *, summary: str, precondition_event_id: str) -> None:
@@ -208,11 +206,9 @@ class Negotiation(LedgerAggregate):
         )
 
     def table_proposal(self, facts: Facts, *, summary: str, by_party: str) -> None:
-        self._check_party(by_party)
         self._step(self.ProposalTabled, facts, summary=summary, by_party=by_party)
 
     def offer_concession(self, facts: Facts, *, summary: str, by_party: str) -> None:
-        self._check_party(by_party)
         self._step(self.ConcessionOffered, facts, summary=summary, by_party=by_party)
 
     def report_development(self, facts: Facts, *, summary: str) -> None:
@@ -241,7 +237,6 @@ class Negotiation(LedgerAggregate):
         self._step(self.TruceExtended, facts, summary=summary, truce_ends_on=truce_ends_on)
 
     def allege_breach(self, facts: Facts, *, summary: str, by_party: str) -> None:
-        self._check_party(by_party)
         self._step(self.BreachAlleged, facts, summary=summary, by_party=by_party)
 
     def issue_threat(
@@ -253,7 +248,6 @@ class Negotiation(LedgerAggregate):
         threatened_rate_pct: Decimal | None,
         threatened_from: date | None,
     ) -> None:
-        self._check_party(by_party)
         self._step(
             self.ThreatIssued,
             facts,
@@ -297,8 +291,11 @@ class Negotiation(LedgerAggregate):
         )
 
     def _step(self, event_class: type[Negotiation.Event], facts: Facts, **fields: Any) -> None:
-        """Record the step if it can follow the state on its own day (the verbs' last part;
-        `fields` are the event's own, as the verb named and typed them)."""
+        """Record the step if the party taking it, if any, is one of ours, and if it can
+        follow the state on its own day (the verbs' last part; `fields` are the event's
+        own, as the verb named and typed them)."""
+        if "by_party" in fields:
+            self._check_party(fields["by_party"])
         probe = event_class(
             originator_id=self.id,
             originator_version=self.version + 1,

@@ -132,6 +132,20 @@ def _check(fold: _Fold, event: Negotiation.Event, negotiation_id: UUID) -> None:
         refuse(f"no open precondition {event.precondition_event_id!r}")
 
 
+_SETS_STATUS: dict[type[Negotiation.Event], Status] = {
+    Negotiation.Opened: Status.EXPLORATORY,
+    Negotiation.BreachAlleged: Status.BREACH_ALLEGED,
+    Negotiation.TalksPostponed: Status.POSTPONED,
+    Negotiation.TalksSuspended: Status.SUSPENDED,
+    Negotiation.TalksResumed: Status.RESUMED,
+    Negotiation.TalksCollapsed: Status.COLLAPSED,
+    Negotiation.Terminated: Status.TERMINATED,
+    Negotiation.Superseded: Status.SUPERSEDED,
+    Negotiation.Invalidated: Status.INVALIDATED,
+}
+"""The steps that do nothing to the state but set its status, and the status they set."""
+
+
 def _apply(fold: _Fold, event: Negotiation.Event) -> None:
     step = _step(event)
     fold.steps.append(step)
@@ -185,29 +199,11 @@ def _apply(fold: _Fold, event: Negotiation.Event) -> None:
             fold.truce_ends_on = event.truce_ends_on
             fold.truce_steps.append(step)
             new_status = Status.TRUCE
-        case Negotiation.BreachAlleged():
-            new_status = Status.BREACH_ALLEGED
         case Negotiation.ThreatIssued():
             fold.threats.append(step)
             new_status = Status.ESCALATION_THREATENED
-        case Negotiation.TalksPostponed():
-            new_status = Status.POSTPONED
-        case Negotiation.TalksSuspended():
-            new_status = Status.SUSPENDED
-        case Negotiation.TalksResumed():
-            new_status = Status.RESUMED
-        case Negotiation.TalksCollapsed():
-            new_status = Status.COLLAPSED
-        case Negotiation.Terminated():
-            new_status = Status.TERMINATED
-        case Negotiation.Superseded():
-            new_status = Status.SUPERSEDED
-        case Negotiation.Invalidated():
-            new_status = Status.INVALIDATED
-        case Negotiation.Opened():
-            new_status = Status.EXPLORATORY
-        case _:  # contact-free notes: concessions offered, developments reported
-            pass
+        case _:  # a status alone, or none (concessions offered, developments reported)
+            new_status = _SETS_STATUS.get(type(event))
     if new_status is not None:
         fold.status = new_status
         fold.status_step = step

@@ -69,17 +69,8 @@ class Receipts:
         claim). `log_position_before` is a log position read before the save."""
         if claim is None:
             return []
-        event_ids = tuple(str(getattr(e, "event_id", "")) for e in aggregate.pending_events)
         return [
-            IdempotencyRecord.record(
-                claim,
-                kind=kind,
-                stream_id=aggregate.id,
-                created=loaded_version == 0,
-                versions=tuple(range(loaded_version + 1, aggregate.version + 1)),
-                event_ids=event_ids,
-                log_position_before=log_position_before,
-            )
+            IdempotencyRecord.record(claim, aggregate, kind, loaded_version, log_position_before)
         ]
 
     def idempotently(self, claim: IdempotencyClaim | None, write: Callable[[], Written]) -> Written:
@@ -111,16 +102,17 @@ class Receipts:
             return None
         if not isinstance(record, IdempotencyRecord) or not record.answers(claim):
             raise IdempotencyKeyReused(claim.key)
-        positions = self._positions(record.stream_id, record.versions, record.log_position_before)
+        write = record.write
+        positions = self._positions(write.stream_id, write.versions, write.log_position_before)
         return Written(
-            kind=record.kind,
-            stream_id=record.stream_id,
-            key=self._stream_key(record.stream_id),
-            version=max(record.versions),
-            created=record.created,
+            kind=write.kind,
+            stream_id=write.stream_id,
+            key=self._stream_key(write.stream_id),
+            version=max(write.versions),
+            created=write.created,
             events=tuple(
                 RecordedEvent(event_id, version, positions[version])
-                for event_id, version in zip(record.event_ids, record.versions, strict=True)
+                for event_id, version in zip(write.event_ids, write.versions, strict=True)
             ),
             replayed=True,
         )

@@ -18,8 +18,8 @@ modules behind them, one job each:
 - `values`: the value types (country codes, HS prefixes, rates, dates, text);
 - `streams`: references to a measure or a negotiation, by key or UUID;
 - `facts`: what every event carries, and the bases of the event models;
-- `measures`, `negotiations`: one model per event type of each kind of stream (the
-  steps that end, pause or bind a negotiation in `negotiation_outcomes`);
+- `measures`, `negotiations`: one model per event type of each kind of stream;
+- `unions`: the union of each kind's models, told apart by `type`, and their type names;
 - `examples`: the example of every event type, as data;
 - `lines`: a dataset line, and its conversion to a batch item;
 - `recordable`: what the store would take but never give back in one piece;
@@ -54,8 +54,6 @@ from eventschema.lines import (
 from eventschema.measures import (
     MEASURE_CHANGE_MODELS,
     MEASURE_EVENT_MODELS,
-    MeasureChange,
-    MeasureEvent,
     MeasureExclusionGranted,
     MeasureExclusionRevoked,
     MeasureImposed,
@@ -67,44 +65,46 @@ from eventschema.measures import (
     MeasureSuspensionExtended,
     MeasureSuspensionGranted,
     MeasureTerminated,
-    measure_event_types,
 )
-from eventschema.negotiation_outcomes import (
+from eventschema.negotiations import (
+    NEGOTIATION_EVENT_MODELS,
+    NEGOTIATION_STEP_MODELS,
     NegotiationAgreementSigned,
     NegotiationBreachAlleged,
+    NegotiationConcessionOffered,
+    NegotiationContactMade,
     NegotiationDealAnnounced,
+    NegotiationDevelopmentReported,
     NegotiationFrameworkAgreed,
     NegotiationImplementingActionTaken,
     NegotiationInvalidated,
     NegotiationJointStatementIssued,
+    NegotiationOpened,
+    NegotiationPreconditionMet,
+    NegotiationPreconditionStated,
+    NegotiationProposalTabled,
     NegotiationRecordCorrected,
+    NegotiationRoundHeld,
     NegotiationSuperseded,
     NegotiationTalksCollapsed,
     NegotiationTalksPostponed,
     NegotiationTalksResumed,
+    NegotiationTalksScheduled,
     NegotiationTalksSuspended,
     NegotiationTerminated,
     NegotiationThreatIssued,
     NegotiationTruceExtended,
 )
-from eventschema.negotiations import (
-    NEGOTIATION_EVENT_MODELS,
-    NEGOTIATION_STEP_MODELS,
-    NegotiationConcessionOffered,
-    NegotiationContactMade,
-    NegotiationDevelopmentReported,
-    NegotiationEvent,
-    NegotiationOpened,
-    NegotiationPreconditionMet,
-    NegotiationPreconditionStated,
-    NegotiationProposalTabled,
-    NegotiationRoundHeld,
-    NegotiationStep,
-    NegotiationTalksScheduled,
-    negotiation_event_types,
-)
 from eventschema.recordable import MAX_RATE_PCT, check_recordable
 from eventschema.streams import Key, MeasureRef, NegotiationRef, StreamRef
+from eventschema.unions import (
+    MeasureChange,
+    MeasureEvent,
+    NegotiationEvent,
+    NegotiationStep,
+    measure_event_types,
+    negotiation_event_types,
+)
 from eventschema.values import (
     AnnouncedAt,
     Country,

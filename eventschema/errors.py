@@ -7,8 +7,7 @@ from decimal import Decimal
 from pydantic import ValidationError
 
 from domain.ledger import MEASURE, NEGOTIATION
-from eventschema.measures import measure_event_types
-from eventschema.negotiations import negotiation_event_types
+from eventschema.unions import measure_event_types, negotiation_event_types
 
 _KINDS = frozenset({MEASURE, NEGOTIATION})
 _OWN_MESSAGES = frozenset({"invalid_value", "stream_missing", "missing"})

@@ -13,14 +13,15 @@ import json
 from importlib import resources
 from typing import Any
 
-_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = json.loads(
+EVENT_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = json.loads(
     resources.files(__package__).joinpath("examples.json").read_text(encoding="utf-8")
 )
+"""The example of each event type, by the kind of its stream, then by type."""
 
-MEASURE_EXAMPLES: dict[str, dict[str, Any]] = _EXAMPLES["measure"]
+MEASURE_EXAMPLES: dict[str, dict[str, Any]] = EVENT_EXAMPLES["measure"]
 """The example of each measure event type, by type."""
 
-NEGOTIATION_EXAMPLES: dict[str, dict[str, Any]] = _EXAMPLES["negotiation"]
+NEGOTIATION_EXAMPLES: dict[str, dict[str, Any]] = EVENT_EXAMPLES["negotiation"]
 """The example of each negotiation event type, by type."""
 
 

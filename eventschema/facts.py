@@ -9,16 +9,22 @@ events appended to an existing stream.
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any, Literal, TypeVar, Union, cast
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, cast
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.commands import Change
+from domain.commands import Change, ChangeType
 from domain.events import Facts
-from domain.measure_changes import MeasureChange
-from domain.negotiation_steps import NegotiationStep
+from domain.measure import MEASURE
+from domain.measure_changes import MEASURE_CHANGES
+from domain.negotiation import NEGOTIATION
+from domain.negotiation_steps import NEGOTIATION_STEPS
 from domain.values import Provenance, Reliability, Source
+from eventschema.examples import EVENT_EXAMPLES
 from eventschema.values import AnnouncedAt, Country, EventId, IsoDate, NonBlank, invalid
 
 
@@ -73,10 +79,18 @@ _COMMON_FIELDS = frozenset(
 )
 
 
+def _show_examples(schema: dict[str, Any], model: type[Any]) -> None:
+    # The JSON Schema of every event model shows its examples (OpenAPI, the first).
+    schema["examples"] = model.schema_examples()
+
+
 class EventIn(BaseModel):
     """Fields every event carries, whatever its stream: identity, two dates, provenance."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_show_examples)
+
+    stream_kind: ClassVar[str]
+    """The kind of stream the event belongs to ("measure")."""
 
     type: str = Field(description="The event type.")
     event_id: EventId | None = Field(
@@ -105,59 +119,87 @@ class EventIn(BaseModel):
     )
     note: str = Field(default="", description="Free text for auditors.", examples=[""])
 
+    @classmethod
+    def schema_examples(cls) -> list[dict[str, Any]]:
+        """The examples the model's JSON Schema shows: that of its kind and type, from
+        `eventschema.examples`."""
+        return [EVENT_EXAMPLES[cls.stream_kind][event_type_of(cls)]]
+
     def to_facts(self) -> Facts:
         """The common part of the domain command (generates the event id when absent)."""
-        return Facts(
-            event_id=self.event_id or uuid4().hex,
-            effective_on=self.effective_on,
-            announced_at=self.announced_at,
-            provenance=Provenance(
-                tuple(source.to_source() for source in self.sources),
-                self.recorded_by,
-                self.note,
-            ),
-        )
+        # Positional, and a list made before the tuple: every line of a dataset comes here.
+        sources = tuple([source.to_source() for source in self.sources])
+        provenance = Provenance(sources, self.recorded_by, self.note)
+        return Facts(self.event_id or uuid4().hex, self.effective_on, self.announced_at, provenance)
 
     def event_fields(self) -> dict[str, Any]:
         """The event's own fields, as the domain's event class names and types them."""
         values = self.__dict__
-        return {name: _domain_value(values[name]) for name in _own_fields(type(self))}
+        fields: dict[str, Any] = {}
+        for name, to_domain in _own_fields(type(self)):
+            value = values[name]
+            fields[name] = value if to_domain is None else to_domain(value)
+        return fields
 
 
 @functools.cache
-def _own_fields(model: type[EventIn]) -> tuple[str, ...]:
-    """The names of an event model's own fields (asked once per line, answered once)."""
-    return tuple(name for name in model.model_fields if name not in _COMMON_FIELDS)
+def _own_fields(model: type[EventIn]) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    """The names of an event model's own fields, each with what turns its value into the
+    domain's, if anything does (asked once per line, answered once)."""
+    return tuple(
+        (name, _to_domain(field.annotation))
+        for name, field in model.model_fields.items()
+        if name not in _COMMON_FIELDS
+    )
 
 
-def _domain_value(value: object) -> object:
-    # Domain events hold tuples (immutable, hashable), never lists.
-    if isinstance(value, list):
-        return tuple([_domain_value(item) if isinstance(item, list) else item for item in value])
-    return value
+def _to_domain(annotation: Any) -> Callable[[Any], Any] | None:
+    """What turns a value so annotated into the domain's: domain events hold tuples
+    (immutable, hashable), never lists."""
+    options = typing.get_args(annotation) if typing.get_origin(annotation) in _UNIONS else ()
+    for option in (annotation, *options):
+        if typing.get_origin(option) is list:
+            (item,) = typing.get_args(option)
+            return _tuples if _to_domain(item) is not None else tuple
+    return None
+
+
+def _tuples(value: Any) -> Any:
+    """A list of lists (and so on) as tuples of tuples."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
+
+
+_UNIONS = (typing.Union, types.UnionType)
 
 
 class ChangeIn(EventIn):
-    """An event appended to an existing stream: each model turns itself into the domain's
-    typed change, the call of the aggregate's verb that records it."""
+    """An event appended to an existing stream: it becomes the domain's change of its type,
+    the call of the aggregate's verb that records it, with the event's own fields as the
+    verb's arguments (they have the same names and types)."""
+
+    change_types: ClassVar[Mapping[str, ChangeType]]
+    """The domain's changes of the stream's kind, by the public type of their event."""
 
     def to_change(self) -> Change:
-        raise NotImplementedError(type(self).__name__)  # pragma: no cover
+        return self.change_types[self.type].with_arguments(self.to_facts(), self.event_fields())
 
 
 class MeasureEventIn(EventIn):
     """An event of a tariff measure's stream."""
 
+    stream_kind = MEASURE
+
 
 class MeasureChangeIn(MeasureEventIn, ChangeIn):
     """An event appended to an existing measure."""
 
-    def to_change(self) -> MeasureChange:
-        raise NotImplementedError(type(self).__name__)  # pragma: no cover
+    change_types = MEASURE_CHANGES
 
 
 class NegotiationEventIn(EventIn):
     """An event of a negotiation's stream: every step carries a summary."""
+
+    stream_kind = NEGOTIATION
 
     summary: NonBlank = Field(
         description="What happened, in one or two sentences.",
@@ -168,8 +210,7 @@ class NegotiationEventIn(EventIn):
 class NegotiationStepIn(NegotiationEventIn, ChangeIn):
     """An event appended to an existing negotiation."""
 
-    def to_change(self) -> NegotiationStep:
-        raise NotImplementedError(type(self).__name__)  # pragma: no cover
+    change_types = NEGOTIATION_STEPS
 
 
 class PartyStepIn(NegotiationStepIn):
@@ -184,6 +225,18 @@ class TruceStepIn(NegotiationStepIn):
     truce_ends_on: IsoDate | None = Field(
         default=None,
         description="The first day a truce agreed here is no longer in force, if any.",
+    )
+
+
+def stream_key(stream: str, example: str) -> Any:
+    """The `key` field of the event that creates a `stream` ("measure")."""
+    return Field(
+        default=None,
+        description=(
+            f"A human key for the {stream}; its id is derived from it. In a dataset line it "
+            "defaults to the key naming the stream, and must agree with it."
+        ),
+        examples=[example],
     )
 
 
@@ -222,8 +275,3 @@ def event_type_of(model: type[EventIn]) -> str:
     literal = model.model_fields["type"].annotation  # Literal["rate_changed"]
     args: tuple[object, ...] = getattr(literal, "__args__", ())
     return cast(str, args[0])
-
-
-def example_config(*examples: dict[str, Any]) -> ConfigDict:
-    """The config of a model that shows `examples` in its JSON Schema."""
-    return ConfigDict(json_schema_extra={"examples": list(examples)})

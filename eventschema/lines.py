@@ -8,8 +8,7 @@ line into the item `Ledger.append_batch` takes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeAlias, TypeVar, Union, cast
+from typing import TYPE_CHECKING, Annotated, ClassVar, TypeAlias, TypeVar, Union, cast
 from uuid import UUID
 
 from pydantic import BaseModel, Discriminator, Field, Tag, TypeAdapter, model_validator
@@ -22,7 +21,6 @@ from eventschema.facts import (
     MeasureChangeIn,
     NegotiationStepIn,
     event_type_of,
-    example_config,
     one_of,
 )
 from eventschema.measures import MEASURE_EVENT_MODELS, MeasureImposed
@@ -108,16 +106,14 @@ def _line_model(event_model: type[_E], stream: type[_StreamLine]) -> type[_E]:
     Generated rather than written out (thirty-six near-identical classes); each is a
     subclass of both its event model and of MeasureLine or NegotiationLine.
     """
-    extra = event_model.model_config.get("json_schema_extra")
-    event_examples = cast(Mapping[str, list[dict[str, Any]]], extra)["examples"]
     kind = stream.stream_kind
     ref = STORY_STREAMS.get((kind, event_type_of(event_model)), LINE_STREAMS[kind])
-    line_examples = [{kind: ref, **example} for example in event_examples]
+    examples = [{kind: ref, **example} for example in event_model.schema_examples()]
     namespace = {
         "__module__": __name__,
         "__qualname__": f"{event_model.__name__}Line",
         "__doc__": f"A dataset line: {(event_model.__doc__ or '').strip()}",
-        "model_config": example_config(*line_examples),
+        "schema_examples": classmethod(lambda cls: examples),
     }
     return cast(type[_E], type(f"{event_model.__name__}Line", (event_model, stream), namespace))
 

@@ -1,42 +1,21 @@
 """The events of a tariff measure's stream, one model per event type.
 
 `MeasureImposed` creates a measure; every other model is a change appended to one
-(`MeasureChangeIn`). `MeasureEvent` is any of them, discriminated on `type`.
+(`MeasureChangeIn`). `eventschema.unions.MeasureEvent` is any of them, told apart by `type`.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field, field_validator, model_validator
 
 from domain.commands import ImposeMeasure, MeasureTerms
 from domain.ledger import MEASURE
-from domain.measure_changes import (
-    ChangeLegalStatus,
-    ChangeRate,
-    ChangeScope,
-    CorrectMeasureRecord,
-    DeclarePrecedence,
-    ExtendSuspension,
-    GrantExclusion,
-    GrantSuspension,
-    RevokeExclusion,
-    TerminateMeasure,
-)
 from domain.values import hs_prefix
-from eventschema.examples import MEASURE_EXAMPLES
-from eventschema.facts import (
-    MeasureChangeIn,
-    MeasureEventIn,
-    RecordCorrectedIn,
-    event_type_of,
-    example_config,
-    one_of,
-    one_or_both,
-)
+from eventschema import facts
 from eventschema.streams import Key, MeasureRef, id_of_new_stream
 from eventschema.values import (
     Country,
@@ -50,20 +29,11 @@ from eventschema.values import (
 )
 
 
-class MeasureImposed(MeasureEventIn):
+class MeasureImposed(facts.MeasureEventIn):
     """A measure comes into existence with its initial rate and scope."""
 
-    model_config = example_config(MEASURE_EXAMPLES["imposed"])
-
     type: Literal["imposed"] = Field(description="The measure is imposed.")
-    key: Key | None = Field(
-        default=None,
-        description=(
-            "A human key for the measure; its id is derived from it. In a dataset line it "
-            "defaults to the key naming the stream, and must agree with it."
-        ),
-        examples=["us-cn-fentanyl"],
-    )
+    key: Key | None = facts.stream_key("measure", "us-cn-fentanyl")
     imposer: Country = Field(description="The country imposing the measure.")
     name: NonBlank = Field(description="A readable name.", examples=["Section 232 steel"])
     targets: list[Target] = Field(
@@ -120,7 +90,7 @@ class MeasureImposed(MeasureEventIn):
 
     @model_validator(mode="after")
     def _has_a_rate(self) -> MeasureImposed:
-        return one_or_both(self, "rate_pct", "rate_by_prefix")
+        return facts.one_or_both(self, "rate_pct", "rate_by_prefix")
 
     def to_terms(self) -> MeasureTerms:
         """The measure's own fields, apart from the common facts and the key."""
@@ -145,10 +115,8 @@ class MeasureImposed(MeasureEventIn):
         return ImposeMeasure(measure_id, key, self.to_facts(), self.to_terms())
 
 
-class MeasureRateChanged(MeasureChangeIn):
+class MeasureRateChanged(facts.MeasureChangeIn):
     """The rate is replaced from effective_on: the general rate, or that of some prefixes."""
-
-    model_config = example_config(MEASURE_EXAMPLES["rate_changed"])
 
     type: Literal["rate_changed"] = Field(description="The rate changes.")
     rate_pct: Rate = Field(description="The new rate, replacing the old one (not added to it).")
@@ -158,16 +126,9 @@ class MeasureRateChanged(MeasureChangeIn):
         examples=[[], ["8703.80"]],
     )
 
-    def to_change(self) -> ChangeRate:
-        return ChangeRate(
-            self.to_facts(), rate_pct=self.rate_pct, hs_prefixes=tuple(self.hs_prefixes)
-        )
 
-
-class MeasureScopeChanged(MeasureChangeIn):
+class MeasureScopeChanged(facts.MeasureChangeIn):
     """Products enter or leave the measure's scope from effective_on."""
-
-    model_config = example_config(MEASURE_EXAMPLES["scope_changed"])
 
     type: Literal["scope_changed"] = Field(description="The products covered change.")
     added_hs_prefixes: list[HsPrefix] = Field(
@@ -179,44 +140,25 @@ class MeasureScopeChanged(MeasureChangeIn):
 
     @model_validator(mode="after")
     def _changes_something(self) -> MeasureScopeChanged:
-        return one_or_both(self, "added_hs_prefixes", "removed_hs_prefixes")
-
-    def to_change(self) -> ChangeScope:
-        return ChangeScope(
-            self.to_facts(),
-            added_hs_prefixes=tuple(self.added_hs_prefixes),
-            removed_hs_prefixes=tuple(self.removed_hs_prefixes),
-        )
+        return facts.one_or_both(self, "added_hs_prefixes", "removed_hs_prefixes")
 
 
-class MeasureExclusionGranted(MeasureChangeIn):
+class MeasureExclusionGranted(facts.MeasureChangeIn):
     """Products are excluded from this measure from effective_on (possibly retroactive)."""
-
-    model_config = example_config(MEASURE_EXAMPLES["exclusion_granted"])
 
     type: Literal["exclusion_granted"] = Field(description="Products are excluded.")
     hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products excluded.")
 
-    def to_change(self) -> GrantExclusion:
-        return GrantExclusion(self.to_facts(), hs_prefixes=tuple(self.hs_prefixes))
 
-
-class MeasureExclusionRevoked(MeasureChangeIn):
+class MeasureExclusionRevoked(facts.MeasureChangeIn):
     """Products excluded earlier are charged again from effective_on."""
-
-    model_config = example_config(MEASURE_EXAMPLES["exclusion_revoked"])
 
     type: Literal["exclusion_revoked"] = Field(description="An exclusion ends.")
     hs_prefixes: list[HsPrefix] = Field(min_length=1, description="The products charged again.")
 
-    def to_change(self) -> RevokeExclusion:
-        return RevokeExclusion(self.to_facts(), hs_prefixes=tuple(self.hs_prefixes))
 
-
-class MeasureSuspensionGranted(MeasureChangeIn):
+class MeasureSuspensionGranted(facts.MeasureChangeIn):
     """Part or all of the rate is not charged from effective_on until ends_on."""
-
-    model_config = example_config(MEASURE_EXAMPLES["suspension_granted"])
 
     type: Literal["suspension_granted"] = Field(description="The rate is suspended.")
     points: Rate | None = Field(
@@ -228,14 +170,9 @@ class MeasureSuspensionGranted(MeasureChangeIn):
         description="The day the rate snaps back by itself (the suspension ends the day before)."
     )
 
-    def to_change(self) -> GrantSuspension:
-        return GrantSuspension(self.to_facts(), points=self.points, ends_on=self.ends_on)
 
-
-class MeasureSuspensionExtended(MeasureChangeIn):
+class MeasureSuspensionExtended(facts.MeasureChangeIn):
     """A suspension granted earlier now ends on ends_on instead."""
-
-    model_config = example_config(MEASURE_EXAMPLES["suspension_extended"])
 
     type: Literal["suspension_extended"] = Field(description="A suspension is extended.")
     suspension_event_id: NonBlank = Field(
@@ -244,27 +181,15 @@ class MeasureSuspensionExtended(MeasureChangeIn):
     )
     ends_on: IsoDate = Field(description="The new day the rate snaps back.")
 
-    def to_change(self) -> ExtendSuspension:
-        return ExtendSuspension(
-            self.to_facts(), suspension_event_id=self.suspension_event_id, ends_on=self.ends_on
-        )
 
-
-class MeasureTerminated(MeasureChangeIn):
+class MeasureTerminated(facts.MeasureChangeIn):
     """The measure is no longer charged from effective_on."""
-
-    model_config = example_config(MEASURE_EXAMPLES["terminated"])
 
     type: Literal["terminated"] = Field(description="The measure ends.")
 
-    def to_change(self) -> TerminateMeasure:
-        return TerminateMeasure(self.to_facts())
 
-
-class MeasurePrecedenceDeclared(MeasureChangeIn):
+class MeasurePrecedenceDeclared(facts.MeasureChangeIn):
     """Where this measure applies, the listed measures and layers do not."""
-
-    model_config = example_config(MEASURE_EXAMPLES["precedence_declared"])
 
     type: Literal["precedence_declared"] = Field(description="This measure displaces others.")
     displaces_measure_ids: list[MeasureRef] = Field(
@@ -283,21 +208,11 @@ class MeasurePrecedenceDeclared(MeasureChangeIn):
 
     @model_validator(mode="after")
     def _displaces_something(self) -> MeasurePrecedenceDeclared:
-        return one_or_both(self, "displaces_measure_ids", "displaces_layers")
-
-    def to_change(self) -> DeclarePrecedence:
-        return DeclarePrecedence(
-            self.to_facts(),
-            displaces_measure_ids=tuple(self.displaces_measure_ids),
-            displaces_layers=tuple(self.displaces_layers),
-            hs_prefixes=tuple(self.hs_prefixes),
-        )
+        return facts.one_or_both(self, "displaces_measure_ids", "displaces_layers")
 
 
-class MeasureLegalStatusChanged(MeasureChangeIn):
+class MeasureLegalStatusChanged(facts.MeasureChangeIn):
     """A court or legislature changed the measure's standing."""
-
-    model_config = example_config(MEASURE_EXAMPLES["legal_status_changed"])
 
     type: Literal["legal_status_changed"] = Field(description="The legal standing changes.")
     status: NonBlank = Field(
@@ -310,24 +225,12 @@ class MeasureLegalStatusChanged(MeasureChangeIn):
         )
     )
 
-    def to_change(self) -> ChangeLegalStatus:
-        return ChangeLegalStatus(
-            self.to_facts(), status=self.status, collection_stops=self.collection_stops
-        )
 
-
-class MeasureRecordCorrected(RecordCorrectedIn, MeasureChangeIn):
+class MeasureRecordCorrected(facts.RecordCorrectedIn, facts.MeasureChangeIn):
     """An earlier event of this stream was recorded in error and must be disregarded."""
 
-    model_config = example_config(MEASURE_EXAMPLES["record_corrected"])
 
-    def to_change(self) -> CorrectMeasureRecord:
-        return CorrectMeasureRecord(
-            self.to_facts(), corrected_event_id=self.corrected_event_id, reason=self.reason
-        )
-
-
-MEASURE_CHANGE_MODELS: tuple[type[MeasureChangeIn], ...] = (
+MEASURE_CHANGE_MODELS: tuple[type[facts.MeasureChangeIn], ...] = (
     MeasureRateChanged,
     MeasureScopeChanged,
     MeasureExclusionGranted,
@@ -340,19 +243,7 @@ MEASURE_CHANGE_MODELS: tuple[type[MeasureChangeIn], ...] = (
     MeasureRecordCorrected,
 )
 
-MEASURE_EVENT_MODELS: tuple[type[MeasureEventIn], ...] = (MeasureImposed, *MEASURE_CHANGE_MODELS)
-
-# What type checkers can know: each is one of the models (isinstance tells which).
-if TYPE_CHECKING:
-    MeasureEvent: TypeAlias = MeasureEventIn
-    MeasureChange: TypeAlias = MeasureChangeIn
-else:
-    MeasureEvent = one_of(MEASURE_EVENT_MODELS)
-    """Any event of a measure's stream (an HTTP body for one measure)."""
-    MeasureChange = one_of(MEASURE_CHANGE_MODELS)
-    """Any change to an existing measure (an HTTP body appending to one)."""
-
-
-def measure_event_types() -> frozenset[str]:
-    """The public type names of measure events, from the models."""
-    return frozenset(event_type_of(model) for model in MEASURE_EVENT_MODELS)
+MEASURE_EVENT_MODELS: tuple[type[facts.MeasureEventIn], ...] = (
+    MeasureImposed,
+    *MEASURE_CHANGE_MODELS,
+)

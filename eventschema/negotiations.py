@@ -1,75 +1,32 @@
-"""The events of a negotiation's stream, one model per event type: its opening and the
-steps of its course (contacts, preconditions, rounds, proposals); the steps that end, pause
-or bind it are in `eventschema.negotiation_outcomes`.
+"""The events of a negotiation's stream, one model per event type: its opening, the steps
+of its course (contacts, preconditions, rounds, proposals), those that end, pause or bind
+it (truces and agreements, their breaches and threats, postponements and collapse), and
+corrections of the record.
 
 `NegotiationOpened` opens a negotiation; every other model is a step appended to one
-(`NegotiationStepIn`). `NegotiationEvent` is any of them, discriminated on `type`.
+(`NegotiationStepIn`). `eventschema.unions.NegotiationEvent` is any of them, told apart by
+`type`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field, field_validator
 
 from domain.commands import OpenNegotiation
 from domain.ledger import NEGOTIATION
-from domain.negotiation_steps import (
-    HoldRound,
-    MakeContact,
-    MeetPrecondition,
-    OfferConcession,
-    ReportDevelopment,
-    ScheduleTalks,
-    StatePrecondition,
-    TableProposal,
-)
-from eventschema.examples import NEGOTIATION_EXAMPLES
-from eventschema.facts import (
-    NegotiationEventIn,
-    NegotiationStepIn,
-    PartyStepIn,
-    event_type_of,
-    example_config,
-    one_of,
-)
-from eventschema.negotiation_outcomes import (
-    NegotiationAgreementSigned,
-    NegotiationBreachAlleged,
-    NegotiationDealAnnounced,
-    NegotiationFrameworkAgreed,
-    NegotiationImplementingActionTaken,
-    NegotiationInvalidated,
-    NegotiationJointStatementIssued,
-    NegotiationRecordCorrected,
-    NegotiationSuperseded,
-    NegotiationTalksCollapsed,
-    NegotiationTalksPostponed,
-    NegotiationTalksResumed,
-    NegotiationTalksSuspended,
-    NegotiationTerminated,
-    NegotiationThreatIssued,
-    NegotiationTruceExtended,
-)
-from eventschema.streams import Key, id_of_new_stream
-from eventschema.values import Country, IsoDate, NonBlank, invalid
+from eventschema import facts
+from eventschema.streams import Key, MeasureRef, NegotiationRef, id_of_new_stream
+from eventschema.values import Country, IsoDate, NonBlank, Rate, invalid
 
 
-class NegotiationOpened(NegotiationEventIn):
+class NegotiationOpened(facts.NegotiationEventIn):
     """The ledger starts following talks between two or more parties."""
 
-    model_config = example_config(NEGOTIATION_EXAMPLES["opened"])
-
     type: Literal["opened"] = Field(description="The negotiation is opened.")
-    key: Key | None = Field(
-        default=None,
-        description=(
-            "A human key for the negotiation; its id is derived from it. In a dataset line "
-            "it defaults to the key naming the stream, and must agree with it."
-        ),
-        examples=["us-cn-trade-talks"],
-    )
+    key: Key | None = facts.stream_key("negotiation", "us-cn-trade-talks")
     title: NonBlank = Field(description="A readable title.", examples=["US-UK trade talks"])
     parties: list[Country] = Field(
         min_length=2, description="The parties, at least two distinct countries."
@@ -96,37 +53,23 @@ class NegotiationOpened(NegotiationEventIn):
         )
 
 
-class NegotiationContactMade(PartyStepIn):
+class NegotiationContactMade(facts.PartyStepIn):
     """First or renewed contact, official or through a back channel."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["contact_made"])
 
     type: Literal["contact_made"] = Field(description="The parties are in contact.")
     channel: Literal["official", "back_channel"] = Field(
         description="How the contact was made.", examples=["back_channel"]
     )
 
-    def to_change(self) -> MakeContact:
-        return MakeContact(
-            self.to_facts(), summary=self.summary, by_party=self.by_party, channel=self.channel
-        )
 
-
-class NegotiationPreconditionStated(PartyStepIn):
+class NegotiationPreconditionStated(facts.PartyStepIn):
     """A party says what must happen before it talks."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["precondition_stated"])
 
     type: Literal["precondition_stated"] = Field(description="A precondition is stated.")
 
-    def to_change(self) -> StatePrecondition:
-        return StatePrecondition(self.to_facts(), summary=self.summary, by_party=self.by_party)
 
-
-class NegotiationPreconditionMet(NegotiationStepIn):
+class NegotiationPreconditionMet(facts.NegotiationStepIn):
     """A precondition stated earlier no longer stands in the way."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["precondition_met"])
 
     type: Literal["precondition_met"] = Field(description="A precondition is met.")
     precondition_event_id: NonBlank = Field(
@@ -134,16 +77,9 @@ class NegotiationPreconditionMet(NegotiationStepIn):
         examples=["CN-PRECONDITION-1"],
     )
 
-    def to_change(self) -> MeetPrecondition:
-        return MeetPrecondition(
-            self.to_facts(), summary=self.summary, precondition_event_id=self.precondition_event_id
-        )
 
-
-class NegotiationTalksScheduled(NegotiationStepIn):
+class NegotiationTalksScheduled(facts.NegotiationStepIn):
     """Talks are scheduled."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["talks_scheduled"])
 
     type: Literal["talks_scheduled"] = Field(description="Talks are scheduled.")
     talks_on: IsoDate | None = Field(
@@ -151,16 +87,9 @@ class NegotiationTalksScheduled(NegotiationStepIn):
     )
     location: str = Field(default="", description="Where.", examples=["Geneva"])
 
-    def to_change(self) -> ScheduleTalks:
-        return ScheduleTalks(
-            self.to_facts(), summary=self.summary, talks_on=self.talks_on, location=self.location
-        )
 
-
-class NegotiationRoundHeld(NegotiationStepIn):
+class NegotiationRoundHeld(facts.NegotiationStepIn):
     """A round of talks took place."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["round_held"])
 
     type: Literal["round_held"] = Field(description="A round of talks is held.")
     location: str = Field(default="", description="Where.", examples=["London"])
@@ -168,49 +97,140 @@ class NegotiationRoundHeld(NegotiationStepIn):
         default=None, description="The round's number, if the parties number them."
     )
 
-    def to_change(self) -> HoldRound:
-        return HoldRound(
-            self.to_facts(),
-            summary=self.summary,
-            location=self.location,
-            round_number=self.round_number,
-        )
 
-
-class NegotiationProposalTabled(PartyStepIn):
+class NegotiationProposalTabled(facts.PartyStepIn):
     """A party puts a proposal on the table."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["proposal_tabled"])
 
     type: Literal["proposal_tabled"] = Field(description="A proposal is tabled.")
 
-    def to_change(self) -> TableProposal:
-        return TableProposal(self.to_facts(), summary=self.summary, by_party=self.by_party)
 
-
-class NegotiationConcessionOffered(PartyStepIn):
+class NegotiationConcessionOffered(facts.PartyStepIn):
     """A party offers a concession (changes no status)."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["concession_offered"])
 
     type: Literal["concession_offered"] = Field(description="A concession is offered.")
 
-    def to_change(self) -> OfferConcession:
-        return OfferConcession(self.to_facts(), summary=self.summary, by_party=self.by_party)
 
-
-class NegotiationDevelopmentReported(NegotiationStepIn):
+class NegotiationDevelopmentReported(facts.NegotiationStepIn):
     """Something reported about the talks that changes no status (press, market data)."""
-
-    model_config = example_config(NEGOTIATION_EXAMPLES["development_reported"])
 
     type: Literal["development_reported"] = Field(description="Something is reported.")
 
-    def to_change(self) -> ReportDevelopment:
-        return ReportDevelopment(self.to_facts(), summary=self.summary)
+
+class NegotiationJointStatementIssued(facts.TruceStepIn):
+    """A joint statement; with truce_ends_on it starts a truce ending that day."""
+
+    type: Literal["joint_statement_issued"] = Field(description="A joint statement.")
 
 
-NEGOTIATION_STEP_MODELS: tuple[type[NegotiationStepIn], ...] = (
+class NegotiationFrameworkAgreed(facts.TruceStepIn):
+    """A framework is agreed; with truce_ends_on it starts a truce ending that day."""
+
+    type: Literal["framework_agreed"] = Field(description="A framework is agreed.")
+
+
+class NegotiationDealAnnounced(facts.NegotiationStepIn):
+    """Terms are announced (often non-binding); rates change only when implemented."""
+
+    type: Literal["deal_announced"] = Field(description="A deal is announced.")
+    in_force_on: IsoDate | None = Field(
+        default=None, description="The day the terms are to apply, if announced."
+    )
+
+
+class NegotiationAgreementSigned(facts.NegotiationStepIn):
+    """An agreement is signed; it is in force from in_force_on."""
+
+    type: Literal["agreement_signed"] = Field(description="An agreement is signed.")
+    in_force_on: IsoDate | None = Field(
+        default=None, description="The day the agreement enters into force, if known."
+    )
+
+
+class NegotiationImplementingActionTaken(facts.NegotiationStepIn):
+    """A step implementing what was agreed, linked to the tariff measures it changed."""
+
+    type: Literal["implementing_action_taken"] = Field(description="Agreed terms are applied.")
+    measure_ids: list[MeasureRef] = Field(
+        default_factory=list,
+        description="The tariff measures changed by this step (by key or UUID).",
+    )
+
+
+class NegotiationTruceExtended(facts.NegotiationStepIn):
+    """A truce now ends on truce_ends_on."""
+
+    type: Literal["truce_extended"] = Field(description="A truce is extended.")
+    truce_ends_on: IsoDate = Field(
+        description="The new end of the truce: the first day it is no longer in force."
+    )
+
+
+class NegotiationBreachAlleged(facts.PartyStepIn):
+    """A party says the other broke what was agreed."""
+
+    type: Literal["breach_alleged"] = Field(description="A breach is alleged.")
+
+
+class NegotiationThreatIssued(facts.PartyStepIn):
+    """A party threatens escalation; a threat never changes a rate."""
+
+    type: Literal["threat_issued"] = Field(description="Escalation is threatened.")
+    threatened_rate_pct: Rate | None = Field(
+        default=None, description="The rate threatened, if stated."
+    )
+    threatened_from: IsoDate | None = Field(default=None, description="From when, if stated.")
+
+
+class NegotiationTalksPostponed(facts.NegotiationStepIn):
+    """Talks are postponed."""
+
+    type: Literal["talks_postponed"] = Field(description="Talks are postponed.")
+
+
+class NegotiationTalksResumed(facts.NegotiationStepIn):
+    """Talks resume after a pause or trouble."""
+
+    type: Literal["talks_resumed"] = Field(description="Talks resume.")
+
+
+class NegotiationTalksSuspended(facts.NegotiationStepIn):
+    """Talks are suspended."""
+
+    type: Literal["talks_suspended"] = Field(description="Talks are suspended.")
+
+
+class NegotiationTalksCollapsed(facts.NegotiationStepIn):
+    """Talks collapse (terminal)."""
+
+    type: Literal["talks_collapsed"] = Field(description="Talks collapse.")
+
+
+class NegotiationTerminated(facts.NegotiationStepIn):
+    """The negotiation ends by decision of a party (terminal)."""
+
+    type: Literal["terminated"] = Field(description="The negotiation is terminated.")
+
+
+class NegotiationSuperseded(facts.NegotiationStepIn):
+    """The negotiation continues as another one (terminal)."""
+
+    type: Literal["superseded"] = Field(description="Another negotiation takes over.")
+    by_negotiation_id: NegotiationRef = Field(
+        description="The negotiation that takes over (by key or UUID)."
+    )
+
+
+class NegotiationInvalidated(facts.NegotiationStepIn):
+    """What the negotiation produced lost its legal basis (terminal)."""
+
+    type: Literal["invalidated"] = Field(description="The negotiation is invalidated.")
+
+
+class NegotiationRecordCorrected(facts.RecordCorrectedIn, facts.NegotiationStepIn):
+    """An earlier event of this stream was recorded in error and must be disregarded."""
+
+
+NEGOTIATION_STEP_MODELS: tuple[type[facts.NegotiationStepIn], ...] = (
     NegotiationContactMade,
     NegotiationPreconditionStated,
     NegotiationPreconditionMet,
@@ -237,22 +257,7 @@ NEGOTIATION_STEP_MODELS: tuple[type[NegotiationStepIn], ...] = (
     NegotiationRecordCorrected,
 )
 
-NEGOTIATION_EVENT_MODELS: tuple[type[NegotiationEventIn], ...] = (
+NEGOTIATION_EVENT_MODELS: tuple[type[facts.NegotiationEventIn], ...] = (
     NegotiationOpened,
     *NEGOTIATION_STEP_MODELS,
 )
-
-# What type checkers can know: each is one of the models (isinstance tells which).
-if TYPE_CHECKING:
-    NegotiationEvent: TypeAlias = NegotiationEventIn
-    NegotiationStep: TypeAlias = NegotiationStepIn
-else:
-    NegotiationEvent = one_of(NEGOTIATION_EVENT_MODELS)
-    """Any event of a negotiation's stream (an HTTP body for one negotiation)."""
-    NegotiationStep = one_of(NEGOTIATION_STEP_MODELS)
-    """Any step of an existing negotiation (an HTTP body appending to one)."""
-
-
-def negotiation_event_types() -> frozenset[str]:
-    """The public type names of negotiation events, from the models."""
-    return frozenset(event_type_of(model) for model in NEGOTIATION_EVENT_MODELS)

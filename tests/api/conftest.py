@@ -135,12 +135,7 @@ def client(make_client: MakeClient) -> TestClient:
 
 def example(model: type[EventIn], index: int = 0, **fields: Any) -> dict[str, Any]:
     """The model's documented example (the one OpenAPI shows), with some fields replaced."""
-    extra = model.model_config.get("json_schema_extra")
-    assert isinstance(extra, dict)
-    examples = extra["examples"]
-    assert isinstance(examples, list)
-    found = copy.deepcopy(examples[index])
-    assert isinstance(found, dict)
+    found = copy.deepcopy(model.schema_examples()[index])
     return {**found, **fields}
 
 

@@ -46,10 +46,11 @@ from domain.measure_changes import (
     ExtendSuspension,
     GrantExclusion,
     GrantSuspension,
+    MeasureChange,
 )
 from domain.negotiation import Negotiation
 from domain.negotiation_state import Status
-from domain.negotiation_steps import HoldRound
+from domain.negotiation_steps import HoldRound, NegotiationStep
 from domain.values import Provenance, Reliability, Source
 from tests.conftest import durable
 
@@ -107,7 +108,7 @@ def open_us_china(ledger: Ledger, negotiation_id: UUID | None = None) -> UUID:
     return ledger.create_stream(opening_us_china(negotiation_id or uuid4())).stream_id
 
 
-def rate_change(event_id: str, rate_pct: str, on: date = date(2025, 4, 10)) -> ChangeRate:
+def rate_change(event_id: str, rate_pct: str, on: date = date(2025, 4, 10)) -> MeasureChange:
     return ChangeRate(facts(event_id, on), rate_pct=Decimal(rate_pct), hs_prefixes=())
 
 
@@ -117,7 +118,7 @@ def step(event_type: str, event_id: str, on: date, **fields: Any) -> Change:
     return change_type(NEGOTIATION, event_type)(facts(event_id, on), **fields)
 
 
-def geneva_round(event_id: str = "GENEVA-ROUND", on: date = date(2025, 5, 10)) -> HoldRound:
+def geneva_round(event_id: str = "GENEVA-ROUND", on: date = date(2025, 5, 10)) -> NegotiationStep:
     return HoldRound(facts(event_id, on), summary="round held", location="Geneva", round_number=1)
 
 

@@ -21,7 +21,7 @@ from domain.errors import (
     UnknownEventReference,
 )
 from domain.events import Facts
-from domain.measure import TariffMeasure
+from domain.measure import MeasureTerms, TariffMeasure
 from domain.values import Provenance, Reliability, Source
 
 FEDERAL_REGISTER = Source(
@@ -51,16 +51,18 @@ def impose_reciprocal(measure_id: UUID) -> TariffMeasure:
         measure_id=measure_id,
         facts=facts("US-CN-RECIP-34", date(2025, 4, 9), announced_on=date(2025, 4, 2)),
         key="us-cn-reciprocal",
-        imposer="US",
-        name="Reciprocal tariff on China (EO 14257)",
-        targets=("CN",),
-        excluded_targets=(),
-        layer="ieepa_reciprocal",
-        instruments=("EO 14257",),
-        rate_pct=Decimal("34"),
-        rate_by_prefix={},
-        hs_prefixes=("",),
-        excluded_hs_prefixes=("2709",),
+        terms=MeasureTerms(
+            imposer="US",
+            name="Reciprocal tariff on China (EO 14257)",
+            targets=("CN",),
+            excluded_targets=(),
+            layer="ieepa_reciprocal",
+            instruments=("EO 14257",),
+            rate_pct=Decimal("34"),
+            rate_by_prefix={},
+            hs_prefixes=("",),
+            excluded_hs_prefixes=("2709",),
+        ),
     )
 
 
@@ -157,16 +159,18 @@ def test_a_measure_may_be_imposed_with_product_specific_rates_only() -> None:
         measure_id=measure_id,
         facts=facts("US-301-LEGACY", date(2018, 7, 6), announced_on=date(2018, 6, 15)),
         key="us-cn-301",
-        imposer="US",
-        name="Section 301 China tariffs",
-        targets=("CN",),
-        excluded_targets=(),
-        layer="section_301",
-        instruments=("9903.88.01", "9903.88.03"),
-        rate_pct=None,
-        rate_by_prefix={"870380": Decimal("100"), "870323": Decimal("25")},
-        hs_prefixes=(),
-        excluded_hs_prefixes=("95030000", "851713", "847130"),
+        terms=MeasureTerms(
+            imposer="US",
+            name="Section 301 China tariffs",
+            targets=("CN",),
+            excluded_targets=(),
+            layer="section_301",
+            instruments=("9903.88.01", "9903.88.03"),
+            rate_pct=None,
+            rate_by_prefix={"870380": Decimal("100"), "870323": Decimal("25")},
+            hs_prefixes=(),
+            excluded_hs_prefixes=("95030000", "851713", "847130"),
+        ),
     )
 
     event = only_event(measure.collect_events())
@@ -181,16 +185,18 @@ def test_a_measure_on_every_origin_may_exclude_some_origins() -> None:
         measure_id=uuid4(),
         facts=facts("US-RECIP-BASELINE", date(2025, 4, 5), announced_on=date(2025, 4, 2)),
         key="us-reciprocal-baseline",
-        imposer="US",
-        name="Reciprocal baseline tariff (EO 14257)",
-        targets=("*",),
-        excluded_targets=("CA", "MX"),
-        layer="ieepa_reciprocal",
-        instruments=("EO 14257",),
-        rate_pct=Decimal("10"),
-        rate_by_prefix={},
-        hs_prefixes=("",),
-        excluded_hs_prefixes=(),
+        terms=MeasureTerms(
+            imposer="US",
+            name="Reciprocal baseline tariff (EO 14257)",
+            targets=("*",),
+            excluded_targets=("CA", "MX"),
+            layer="ieepa_reciprocal",
+            instruments=("EO 14257",),
+            rate_pct=Decimal("10"),
+            rate_by_prefix={},
+            hs_prefixes=("",),
+            excluded_hs_prefixes=(),
+        ),
     )
 
     event = only_event(measure.collect_events())
@@ -205,16 +211,18 @@ def test_a_measure_without_a_known_start_takes_effect_when_announced() -> None:
         measure_id=uuid4(),
         facts=facts("CN-QUIET-EXEMPTIONS", None, announced_on=date(2025, 4, 29)),
         key="cn-us-quiet-exemptions",
-        imposer="CN",
-        name="Unofficial exemptions for US goods",
-        targets=("US",),
-        excluded_targets=(),
-        layer="cn_counter",
-        instruments=(),
-        rate_pct=Decimal("0"),
-        rate_by_prefix={},
-        hs_prefixes=("290111",),
-        excluded_hs_prefixes=(),
+        terms=MeasureTerms(
+            imposer="CN",
+            name="Unofficial exemptions for US goods",
+            targets=("US",),
+            excluded_targets=(),
+            layer="cn_counter",
+            instruments=(),
+            rate_pct=Decimal("0"),
+            rate_by_prefix={},
+            hs_prefixes=("290111",),
+            excluded_hs_prefixes=(),
+        ),
     )
 
     event = only_event(measure.collect_events())
@@ -231,16 +239,18 @@ def test_a_measure_cannot_be_imposed_on_no_target() -> None:
             measure_id=measure_id,
             facts=facts("X-1", date(2025, 3, 12)),
             key="us-steel-232",
-            imposer="US",
-            name="Section 232 steel",
-            targets=(),
-            excluded_targets=(),
-            layer="section_232_steel",
-            instruments=(),
-            rate_pct=Decimal("25"),
-            rate_by_prefix={},
-            hs_prefixes=("72",),
-            excluded_hs_prefixes=(),
+            terms=MeasureTerms(
+                imposer="US",
+                name="Section 232 steel",
+                targets=(),
+                excluded_targets=(),
+                layer="section_232_steel",
+                instruments=(),
+                rate_pct=Decimal("25"),
+                rate_by_prefix={},
+                hs_prefixes=("72",),
+                excluded_hs_prefixes=(),
+            ),
         )
 
     assert raised.value.measure_id == measure_id
@@ -256,16 +266,18 @@ def test_a_measure_cannot_be_imposed_without_any_rate() -> None:
             measure_id=measure_id,
             facts=facts("X-1", date(2025, 3, 12)),
             key="us-steel-232",
-            imposer="US",
-            name="Section 232 steel",
-            targets=("*",),
-            excluded_targets=(),
-            layer="section_232_steel",
-            instruments=(),
-            rate_pct=None,
-            rate_by_prefix={},
-            hs_prefixes=("72",),
-            excluded_hs_prefixes=(),
+            terms=MeasureTerms(
+                imposer="US",
+                name="Section 232 steel",
+                targets=("*",),
+                excluded_targets=(),
+                layer="section_232_steel",
+                instruments=(),
+                rate_pct=None,
+                rate_by_prefix={},
+                hs_prefixes=("72",),
+                excluded_hs_prefixes=(),
+            ),
         )
 
     assert raised.value.measure_id == measure_id
@@ -284,16 +296,18 @@ def test_a_measure_cannot_be_imposed_without_a_name_and_a_layer(name: str, layer
             measure_id=measure_id,
             facts=facts("X-1", date(2025, 3, 12)),
             key="us-steel-232",
-            imposer="US",
-            name=name,
-            targets=("*",),
-            excluded_targets=(),
-            layer=layer,
-            instruments=(),
-            rate_pct=Decimal("25"),
-            rate_by_prefix={},
-            hs_prefixes=("72",),
-            excluded_hs_prefixes=(),
+            terms=MeasureTerms(
+                imposer="US",
+                name=name,
+                targets=("*",),
+                excluded_targets=(),
+                layer=layer,
+                instruments=(),
+                rate_pct=Decimal("25"),
+                rate_by_prefix={},
+                hs_prefixes=("72",),
+                excluded_hs_prefixes=(),
+            ),
         )
 
     assert raised.value.measure_id == measure_id
@@ -643,16 +657,18 @@ def autos_232() -> TariffMeasure:
         measure_id=uuid4(),
         facts=facts("US-232-AUTOS", date(2025, 4, 3), announced_on=date(2025, 3, 26)),
         key="us-232-autos",
-        imposer="US",
-        name="Section 232 automobiles and parts",
-        targets=("*",),
-        excluded_targets=(),
-        layer="section_232_autos",
-        instruments=("Proclamation 10908",),
-        rate_pct=Decimal("25"),
-        rate_by_prefix={},
-        hs_prefixes=("8703",),
-        excluded_hs_prefixes=(),
+        terms=MeasureTerms(
+            imposer="US",
+            name="Section 232 automobiles and parts",
+            targets=("*",),
+            excluded_targets=(),
+            layer="section_232_autos",
+            instruments=("Proclamation 10908",),
+            rate_pct=Decimal("25"),
+            rate_by_prefix={},
+            hs_prefixes=("8703",),
+            excluded_hs_prefixes=(),
+        ),
     )
     measure.collect_events()
     return measure

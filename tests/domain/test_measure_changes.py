@@ -86,7 +86,7 @@ def test_each_change_records_the_event_its_public_type_names(
     change.apply_to(measure)
 
     (event,) = measure.collect_events()
-    assert type(change) is MEASURE_CHANGES[change_type]
+    assert change.verb is MEASURE_CHANGES[change_type]
     assert type(event) is change.event
     assert change.event_type == change_type
     assert measure.event_types[f"EVT-{change_type}"] == change_type

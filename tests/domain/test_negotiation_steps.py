@@ -103,7 +103,7 @@ def test_each_step_records_the_event_its_public_type_names(
     step.apply_to(troubled_truce)
 
     (event,) = troubled_truce.collect_events()
-    assert type(step) is NEGOTIATION_STEPS[step_type]
+    assert step.verb is NEGOTIATION_STEPS[step_type]
     assert type(event) is step.event
     assert step.event_type == step_type
     assert getattr(event, "summary", None) == S

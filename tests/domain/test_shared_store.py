@@ -21,7 +21,7 @@ from domain.errors import InvalidTransition, UnknownEventReference, VersionConfl
 from domain.idempotency import IdempotencyClaim
 from domain.ledger import Ledger
 from domain.measure import TariffMeasure
-from domain.measure_changes import CorrectMeasureRecord, GrantSuspension
+from domain.measure_changes import CorrectMeasureRecord, GrantSuspension, MeasureChange
 from domain.negotiation import Negotiation
 from tests.domain.test_ledger import (
     event_ids,
@@ -49,7 +49,7 @@ def two_ledgers(durable_database_url: str) -> Iterator[tuple[Ledger, Ledger]]:
         first.close()
 
 
-def correction(event_id: str, corrected_event_id: str) -> CorrectMeasureRecord:
+def correction(event_id: str, corrected_event_id: str) -> MeasureChange:
     return CorrectMeasureRecord(
         facts(event_id, date(2025, 4, 11)),
         corrected_event_id=corrected_event_id,

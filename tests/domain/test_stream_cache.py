@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from domain.events import Facts
-from domain.measure import TariffMeasure
+from domain.measure import MeasureTerms, TariffMeasure
 from domain.stream_cache import StreamCache
 from domain.values import Provenance, Reliability, Source
 
@@ -22,16 +22,18 @@ def measure(version: int = 1, measure_id: UUID | None = None) -> TariffMeasure:
         measure_id=measure_id or uuid4(),
         facts=facts("IMPOSED"),
         key="test",
-        imposer="US",
-        name="Test measure",
-        targets=("CN",),
-        excluded_targets=(),
-        layer="test",
-        instruments=(),
-        rate_pct=Decimal(10),
-        rate_by_prefix={},
-        hs_prefixes=("",),
-        excluded_hs_prefixes=(),
+        terms=MeasureTerms(
+            imposer="US",
+            name="Test measure",
+            targets=("CN",),
+            excluded_targets=(),
+            layer="test",
+            instruments=(),
+            rate_pct=Decimal(10),
+            rate_by_prefix={},
+            hs_prefixes=("",),
+            excluded_hs_prefixes=(),
+        ),
     )
     for n in range(2, version + 1):
         created.change_rate(facts(f"RATE-{n}"), rate_pct=Decimal(n), hs_prefixes=())

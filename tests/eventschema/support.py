@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from eventschema import DATASET_LINE, describe_errors
+from eventschema import DATASET_LINE, EventIn, describe_errors
 
 SOURCES = [
     {"citation": "Executive Order 14228", "publisher": "The White House", "reliability": "official"}
@@ -55,6 +55,5 @@ def errors_of(data: object) -> str:
     return describe_errors(raised.value)
 
 
-def example_of(model: type[Any]) -> dict[str, Any]:
-    examples: list[dict[str, Any]] = model.model_config["json_schema_extra"]["examples"]
-    return examples[0]
+def example_of(model: type[EventIn]) -> dict[str, Any]:
+    return model.schema_examples()[0]

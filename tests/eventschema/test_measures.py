@@ -79,8 +79,8 @@ def test_measures_named_in_precedence_are_stored_as_ids() -> None:
     item = to_batch_item(DATASET_LINE.validate_python(line))
 
     assert isinstance(item, AppendChange)
-    assert isinstance(item.change, DeclarePrecedence)
-    assert item.change.displaces_measure_ids == (
+    assert item.change.verb is DeclarePrecedence
+    assert item.change.arguments["displaces_measure_ids"] == (
         stream_id_for_key(MEASURE, "us-ca-fentanyl").hex,
         "6f1e5a4e000040008000000000000001",
     )
