@@ -75,8 +75,8 @@ class Ledger(Application[UUID]):
     it (see domain.stream_cache), instead of reading the stream first: one round trip
     per write. Every decision made on that state which does not end in a committed
     insert (a conflict, a domain error, an unexpected version, a batch of items all
-    already recorded) is made again on the stream as the store holds it. Reads
-    (`negotiation_state`, `current_version`) always read the store.
+    already recorded) is made again on the stream as the store holds it. The Ledger
+    answers no questions about state: the read models do (projections).
     """
 
     name = "tradeledger"
@@ -243,8 +243,6 @@ class Ledger(Application[UUID]):
             )
 
         return _until_saved(attempt, patience)
-
-    # -- queries of the write side (their read-side callers move to the read model) --
 
     # -- writing ---------------------------------------------------------------------
 
