@@ -141,6 +141,40 @@ class Settings(BaseSettings):
     sse_heartbeat_seconds: float = Field(
         15.0, ge=0.01, allow_inf_nan=False, description="comment lines on idle event streams"
     )
+    # `tradeledger serve`: how long a client may take to send a request, and how much it
+    # may hold (cli/server_limits.py; the README's "Running the service" says why these).
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="a request's head must arrive within this, from the connection's opening "
+        "or the request's first byte; else 408 and the connection is closed",
+    )
+    body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="a request's body must arrive whole within this after its head; else 408 "
+        "and the connection is closed (answers, event streams included, are not timed)",
+    )
+    keep_alive_seconds: int = Field(
+        5, ge=1, description="an idle connection is closed this long after its last answer"
+    )
+    max_requests_in_flight: int = Field(
+        200,
+        ge=1,
+        description="requests worked on at once (received whole, answer not begun); more are "
+        "answered 503 with `Retry-After` at once",
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="open connections in all; more are answered 503 and closed"
+    )
+    max_connections_per_client: int = Field(
+        100,
+        ge=1,
+        description="open connections from one client address; more are answered 503 and "
+        "closed (behind a proxy, every client has the proxy's address)",
+    )
     projection_batch: int = Field(
         DEFAULT_BATCH_SIZE,
         ge=1,
