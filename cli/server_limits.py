@@ -18,15 +18,15 @@ So, for HTTP/1.1 over httptools (uvicorn's own protocol for it, extended here):
 - a connection beyond `max_connections` in all, or beyond `max_connections_per_client`
   from one address, is answered 503 and closed at once;
 - `InFlightLimit` answers 503 at once to a request arriving while `max_in_flight`
-  requests are being worked on (received whole, answer not begun). uvicorn's own
-  `limit_concurrency` counts open connections too, so slow sockets would make it refuse
-  every new request: the very failure this module is for.
+  requests are being worked on (answer not begun, not waiting for their bodies).
+  uvicorn's own `limit_concurrency` counts open connections too, so slow sockets would
+  make it refuse every new request: the very failure this module is for.
 
 The protocol overrides uvicorn's `HttpToolsProtocol` hooks (connection_made and _lost,
-the parser's on_message_begin, on_headers_complete and on_message_complete) and reads
-its `transport`, `client`, `cycle`, `url`, `loop` and `server_state`: the uvicorn versions
-pinned in pyproject.toml are those it was checked against, and
-tests/cli/test_server_limits.py fails if they change.
+data_received, the parser's on_message_begin, on_headers_complete and
+on_message_complete) and reads its `transport`, `client`, `cycle`, `pipeline`, `scope`,
+`loop` and `server_state`: pyproject.toml pins the uvicorn version it was checked
+against, and tests/cli/test_server_limits.py fails if these change.
 """
 
 from __future__ import annotations
@@ -290,10 +290,10 @@ class InFlightLimit:
     """ASGI middleware: answer 503 (with Retry-After) at once to a request that arrives
     while `max_in_flight` requests are being worked on.
 
-    A request counts from when it has been received whole (at once if it has no body)
-    until its answer begins: a client still sending its body holds no worker, so slow
-    clients cannot use up the limit, and an event stream stops counting once it has
-    started.
+    A request counts from its arrival until its answer begins, except while the app
+    waits for more of its body: a client sending its body slowly holds no worker, so
+    slow clients cannot use up the limit (the body timeout deals with them), and an
+    event stream stops counting once it has started.
     """
 
     def __init__(self, app: ASGIApp, max_in_flight: int) -> None:
@@ -318,43 +318,45 @@ class InFlightLimit:
             )
             return
         self.refusals.admitted()
-        state = "receiving"
+        counted, answered, body_complete = True, False, not _has_body(scope)
+        self.in_flight += 1
 
-        def working() -> None:
-            nonlocal state
-            if state == "receiving":
-                state = "working"
-                self.in_flight += 1
-
-        def done() -> None:
-            nonlocal state
-            if state == "working":
-                self.in_flight -= 1
-            state = "done"
+        def count(counting: bool) -> None:
+            nonlocal counted
+            if counting != counted:
+                self.in_flight += 1 if counting else -1
+                counted = counting
 
         async def counting_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and not message.get("more_body", False):
-                working()
+            nonlocal body_complete
+            if body_complete:
+                return await receive()
+            count(False)
+            try:
+                message = await receive()
+            finally:
+                count(not answered)
+            body_complete = message["type"] != "http.request" or not message.get("more_body")
             return message
 
         async def counting_send(message: Message) -> None:
+            nonlocal answered
             if message["type"] == "http.response.start":
-                done()
+                answered = True
+                count(False)
             await send(message)
 
-        if not _has_body(scope):
-            working()
         try:
             await self.app(scope, counting_receive, counting_send)
         finally:
-            done()
+            answered = True
+            count(False)
 
 
 def _has_body(scope: Scope) -> bool:
     headers = dict(scope["headers"])
     length = headers.get(b"content-length", b"").strip()
-    return (length not in (b"", b"0")) or b"transfer-encoding" in headers
+    return length not in (b"", b"0") or b"transfer-encoding" in headers
 
 
 OPEN_FILES_BESIDE_CONNECTIONS = 256
