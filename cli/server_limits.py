@@ -16,7 +16,7 @@ So, for HTTP/1.1 over httptools (uvicorn's own protocol for it, extended here):
 - an incomplete head over MAX_HEAD_BYTES gets 431 and its connection closed (what
   httptools buffers is otherwise bounded only by bandwidth times `header_timeout`);
 - a connection beyond `max_connections` in all, or beyond `max_connections_per_client`
-  from one address, is answered 503 and closed at once;
+  from one address, is answered 503 at once and closed once the client has read it;
 - `InFlightLimit` answers 503 at once to a request arriving while `max_in_flight`
   requests are being worked on (answer not begun, not waiting for their bodies).
   uvicorn's own `limit_concurrency` counts open connections too, so slow sockets would
@@ -127,6 +127,9 @@ class OpenConnections:
             del self.by_address[address]
 
 
+REFUSAL_LINGER_SECONDS = 1.0
+"""How long a refused connection may stay half-open for its client to read the 503."""
+
 HEAD = "request head"
 BODY = "request body"
 
@@ -154,13 +157,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._request_begun = False  # a byte of the request has been parsed
         self._counted_as: str | None = None  # the address the connection is counted under
+        self._refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         address = self.client[0] if self.client else ""
         refusal = self.connections_open.admit(address)
         if refusal is not None:
-            self._answer_and_close(HTTPStatus.SERVICE_UNAVAILABLE, refusal, retry_after=True)
+            self._refuse(refusal)
             return
         self._counted_as = address
         self._read(HEAD, self.limits.header_timeout)
@@ -173,6 +177,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # a request sent before the refusal was read: discarded
         if self._reading == HEAD:
             self._head_bytes += len(data)
         super().data_received(data)
@@ -247,8 +253,19 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             return self.cycle is None or self.cycle.response_complete
         return not self.cycle.response_started and not self.pipeline
 
+    def _refuse(self, reason: str) -> None:
+        """Answer 503 and close. A client usually sends its request before it reads:
+        closing a socket with unread data in it resets the connection, and the client
+        would see the reset rather than the 503. So the answer is followed by a FIN
+        alone, what the client sends is discarded, and the socket is closed when the
+        client closes, or after REFUSAL_LINGER_SECONDS."""
+        self._refused = True
+        self._answer_and_close(
+            HTTPStatus.SERVICE_UNAVAILABLE, reason, retry_after=True, linger=True
+        )
+
     def _answer_and_close(
-        self, status: HTTPStatus, detail: str, *, retry_after: bool = False
+        self, status: HTTPStatus, detail: str, *, retry_after: bool = False, linger: bool = False
     ) -> None:
         """Write a whole problem+json answer, then close (asyncio sends what is written
         before closing)."""
@@ -272,7 +289,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
         status_line = f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode()
         self.transport.write(status_line + head + b"\r\n" + body)
-        self.transport.close()
+        if linger and self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(REFUSAL_LINGER_SECONDS, self.transport.close)
+        else:
+            self.transport.close()
 
 
 def protocol_class(limits: ServerLimits) -> type[LimitedHttpToolsProtocol]:

@@ -241,6 +241,25 @@ def test_connections_over_a_clients_limit_or_the_servers_are_answered_503_and_cl
     assert b"the server holds its maximum of 6 connections" in refused[1]
 
 
+def test_a_refused_client_still_sending_its_request_reads_the_503() -> None:
+    """A client writes its request before it reads the answer. Had the server closed at
+    once, the request's bytes would meet a closed socket, the connection would be reset,
+    and the client would see its write fail rather than the 503."""
+    with running(dataclasses.replace(LIMITS, header_timeout=5)) as port:
+        held = [connect(port, "127.0.0.5") for _ in range(3)]
+        with connect(port, "127.0.0.5") as sock:
+            sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 400000\r\n\r\n")
+            time.sleep(0.1)  # the server refuses the connection meanwhile
+            for _ in range(100):
+                sock.sendall(b"x" * 4000)
+
+            answer, _ = until_closed(sock)
+        for sock in held:
+            sock.close()
+
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+
+
 def test_connections_are_counted_per_server_and_freed_when_closed() -> None:
     counts = OpenConnections(LIMITS)
 
