@@ -101,6 +101,7 @@ class OpenConnections:
         self.limits = limits
         self.total = 0
         self.by_address: Counter[str] = Counter()
+        self.lingering = 0  # refused connections left open for their clients to read
         self.refusals = Refusals()
 
     def admit(self, address: str) -> str | None:
@@ -130,6 +131,10 @@ class OpenConnections:
 REFUSAL_LINGER_SECONDS = 1.0
 """How long a refused connection may stay half-open for its client to read the 503."""
 
+MAX_LINGERING = 128
+"""The most refused connections left half-open at once; more are closed at once, so
+that a flood of refused connections cannot use up the process's open files."""
+
 HEAD = "request head"
 BODY = "request body"
 
@@ -158,6 +163,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._request_begun = False  # a byte of the request has been parsed
         self._counted_as: str | None = None  # the address the connection is counted under
         self._refused = False
+        self._lingering = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -171,6 +177,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._read(None)
+        if self._lingering:
+            self.connections_open.lingering -= 1
+            self._lingering = False
         if self._counted_as is not None:
             self.connections_open.release(self._counted_as)
             self._counted_as = None
@@ -254,14 +263,19 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         return not self.cycle.response_started and not self.pipeline
 
     def _refuse(self, reason: str) -> None:
-        """Answer 503 and close. A client usually sends its request before it reads:
-        closing a socket with unread data in it resets the connection, and the client
-        would see the reset rather than the 503. So the answer is followed by a FIN
-        alone, what the client sends is discarded, and the socket is closed when the
-        client closes, or after REFUSAL_LINGER_SECONDS."""
+        """Answer 503 and close. A client writes its request before it reads: had the
+        socket been closed at once, the request's bytes would meet a closed socket and
+        reset the connection, and the client would see its write fail, not the 503. So
+        the answer is followed by a FIN alone, what the client sends is discarded, and
+        the socket is closed when the client closes, or after REFUSAL_LINGER_SECONDS
+        (at once when MAX_LINGERING connections already linger)."""
         self._refused = True
+        counts = self.connections_open
+        self._lingering = counts.lingering < MAX_LINGERING and self.transport.can_write_eof()
+        if self._lingering:
+            counts.lingering += 1
         self._answer_and_close(
-            HTTPStatus.SERVICE_UNAVAILABLE, reason, retry_after=True, linger=True
+            HTTPStatus.SERVICE_UNAVAILABLE, reason, retry_after=True, linger=self._lingering
         )
 
     def _answer_and_close(
@@ -289,7 +303,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
         status_line = f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode()
         self.transport.write(status_line + head + b"\r\n" + body)
-        if linger and self.transport.can_write_eof():
+        if linger:
             self.transport.write_eof()
             self.loop.call_later(REFUSAL_LINGER_SECONDS, self.transport.close)
         else:
@@ -391,7 +405,7 @@ def allow_open_files(max_connections: int) -> None:
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = max_connections + OPEN_FILES_BESIDE_CONNECTIONS
+    wanted = max_connections + MAX_LINGERING + OPEN_FILES_BESIDE_CONNECTIONS
     if soft == resource.RLIM_INFINITY or soft >= wanted:
         return
     raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)

@@ -32,7 +32,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 
 from cli.server_limits import (
     MAX_HEAD_BYTES,
+    MAX_LINGERING,
     InFlightLimit,
+    LimitedHttpToolsProtocol,
     OpenConnections,
     ServerLimits,
     protocol_class,
@@ -115,13 +117,15 @@ async def echo_length(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 @contextlib.contextmanager
-def running(limits: ServerLimits = LIMITS) -> Iterator[int]:
+def running(
+    limits: ServerLimits = LIMITS, protocol: type[LimitedHttpToolsProtocol] | None = None
+) -> Iterator[int]:
     """uvicorn with the protocol on a thread, on a socket bound here: its port."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
         echo_length,
-        http=protocol_class(limits),
+        http=protocol or protocol_class(limits),
         timeout_keep_alive=limits.keep_alive,
         lifespan="off",
         log_level="warning",
@@ -241,23 +245,39 @@ def test_connections_over_a_clients_limit_or_the_servers_are_answered_503_and_cl
     assert b"the server holds its maximum of 6 connections" in refused[1]
 
 
-def test_a_refused_client_still_sending_its_request_reads_the_503() -> None:
-    """A client writes its request before it reads the answer. Had the server closed at
-    once, the request's bytes would meet a closed socket, the connection would be reset,
-    and the client would see its write fail rather than the 503."""
-    with running(dataclasses.replace(LIMITS, header_timeout=5)) as port:
-        held = [connect(port, "127.0.0.5") for _ in range(3)]
+def refused_while_sending(port: int) -> bytes:
+    """Fill 127.0.0.5's connections, then send a request from it in two writes, the
+    second after the server has refused the connection: what the server answered."""
+    held = [connect(port, "127.0.0.5") for _ in range(3)]
+    try:
         with connect(port, "127.0.0.5") as sock:
             sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 400000\r\n\r\n")
             time.sleep(0.1)  # the server refuses the connection meanwhile
             for _ in range(100):
                 sock.sendall(b"x" * 4000)
-
-            answer, _ = until_closed(sock)
+            return until_closed(sock)[0]
+    finally:
         for sock in held:
             sock.close()
 
+
+def test_a_refused_client_still_sending_its_request_reads_the_503() -> None:
+    """A client writes its request before it reads the answer. Had the server closed at
+    once, the request's bytes would meet a closed socket, the connection would be reset,
+    and the client would see its write fail rather than the 503."""
+    with running(dataclasses.replace(LIMITS, header_timeout=5)) as port:
+        answer = refused_while_sending(port)
+
     assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+
+
+def test_refused_connections_are_closed_at_once_when_too_many_linger() -> None:
+    limits = dataclasses.replace(LIMITS, header_timeout=5)
+    protocol = protocol_class(limits)
+    protocol.connections_open.lingering = MAX_LINGERING
+
+    with running(limits, protocol) as port, pytest.raises(ConnectionError):
+        refused_while_sending(port)
 
 
 def test_connections_are_counted_per_server_and_freed_when_closed() -> None:
@@ -468,4 +488,4 @@ def test_the_open_file_limit_is_raised_to_hold_the_connections() -> None:
     )
 
     soft, hard = (int(number) for number in result.stdout.split())
-    assert soft == (1256 if hard == resource.RLIM_INFINITY else min(1256, hard))
+    assert soft == (1384 if hard == resource.RLIM_INFINITY else min(1384, hard))
