@@ -282,7 +282,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self, status: HTTPStatus, detail: str, *, retry_after: bool = False, linger: bool = False
     ) -> None:
         """Write a whole problem+json answer, then close (asyncio sends what is written
-        before closing)."""
+        before closing), or with `linger` only end the sending side (see _refuse)."""
         body = json.dumps(
             Problem(
                 type="about:blank",
