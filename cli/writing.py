@@ -11,14 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.dataset import (
-    FileLoaded,
-    check_recorded_content,
-    describe,
-    describe_total,
-    load_file,
-    read_dataset,
-)
+from cli.dataset import FileLoaded, describe, describe_total, load_file, read_dataset
+from cli.recorded import check_recorded_content
 from cli.records import JSONL_SUFFIXES, InputError, explain, read_items
 from domain.commands import BatchItemError
 from tradeledger import shipped_dataset

@@ -436,8 +436,6 @@ def start_of_day(day: date) -> datetime:
 
 def end_of_day(day: date) -> datetime:
     """The last instant of a calendar day, in UTC: a date given as `known_at` means all of it."""
-    if day == date.max:  # there is no next day to step back from
-        return datetime.combine(day, time.max, tzinfo=UTC)
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
         microseconds=1
     )
