@@ -40,6 +40,7 @@ from domain.errors import (
     WrongStreamKind,
 )
 from domain.idempotency import IdempotencyKeyReused
+from domain.values import ECHO_LIMIT, shorten
 from eventschema import measure_event_types, negotiation_event_types
 from projections.progress import ReadModelBehind
 
@@ -64,6 +65,11 @@ DOMAIN_ERROR_STATUS: Sequence[tuple[type[DomainError | ReadModelBehind], HTTPSta
     (DomainError, HTTPStatus.UNPROCESSABLE_ENTITY),
 )
 """The status of each kind of error the ledger raises: the first matching row wins."""
+
+DETAIL_LIMIT = 300
+"""The most characters of a problem's `detail` (and of each field error's message): a
+1 MB key in a body must not come back as a 1 MB answer. Every piece of input a message
+repeats is cut to ECHO_LIMIT (80) characters first (see domain.values.echo)."""
 
 RETRY_AFTER_BEHIND = "1"
 """Seconds a reader should wait before asking again for a position not yet reached."""
@@ -136,10 +142,10 @@ def problem(
         type=f"{PROBLEM_TYPES}{rule.replace('_', '-')}" if rule else "about:blank",
         title=title or (rule.replace("_", " ").capitalize() if rule else _phrase(status)),
         status=status,
-        detail=detail,
+        detail=shorten(detail, DETAIL_LIMIT),
         instance=instance,
         rule=rule,
-        errors=list(errors) or None,
+        errors=[_capped(error) for error in errors] or None,
         **members,
     )
     return JSONResponse(
@@ -148,6 +154,13 @@ def problem(
         headers=dict(headers or {}),
         media_type=PROBLEM_JSON,
     )
+
+
+def _capped(error: FieldError) -> FieldError:
+    """`error` with each part of its path cut to ECHO_LIMIT characters (a path names the
+    body's own keys), and its message to DETAIL_LIMIT."""
+    field = ".".join(shorten(part, ECHO_LIMIT) for part in error.field.split("."))
+    return FieldError(field=field, message=shorten(error.message, DETAIL_LIMIT))
 
 
 def status_of(error: DomainError | ReadModelBehind) -> HTTPStatus:
@@ -217,7 +230,7 @@ def field_path(loc: Sequence[int | str], error_type: str) -> str:
         )
         previous_was_tag = isinstance(part, str) and part in _TAGS and after_container
         if not previous_was_tag:
-            kept.append(str(part))
+            kept.append(shorten(str(part), ECHO_LIMIT))
     if error_type in ("union_tag_invalid", "union_tag_not_found") and kept[-1:] != ["type"]:
         kept.append("type")
     return ".".join(kept)

@@ -25,6 +25,7 @@ from api.dependencies import (
     NegotiationId,
     Writer,
 )
+from api.exact_json import ExactJSONRoute
 from api.models import (
     MeasureCreate,
     MeasureEventsCreate,
@@ -40,7 +41,7 @@ from domain.idempotency import IdempotencyClaim
 from domain.ledger import MEASURE, Ledger
 from eventschema import check_recordable
 
-router = APIRouter(prefix="/v1", tags=["writing"])
+router = APIRouter(prefix="/v1", tags=["writing"], route_class=ExactJSONRoute)
 
 _WRITTEN_HEADERS: dict[str, Any] = {
     "ETag": {

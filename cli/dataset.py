@@ -6,6 +6,11 @@ sorted order, so the event log a load produces is the same on every machine. Eve
 is read and validated before the first is written: a malformed line anywhere stops the
 load before anything is recorded. A file that breaks a domain rule stops the load there;
 the files before it stay recorded.
+
+Every line carries its event_id (the schema requires it), and a line whose id its stream
+already holds is compared with the recorded event (cli.recorded): the same content is
+skipped as already recorded; other content is refused, naming the line, the field and the
+stored value.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cli.recorded import check_recorded_content
 from cli.records import InputError, Record, explain, read_items
 from domain.commands import BatchItem, BatchItemError
 from domain.ledger import Ledger
@@ -74,14 +80,16 @@ def read_dataset(path: Path, shown: Path | None = None) -> list[DatasetFile]:
 
 
 def load_file(ledger: Ledger, dataset_file: DatasetFile) -> FileLoaded:
-    """Record one file in one transaction; InputError (naming the line) if a rule breaks."""
+    """Record one file in one transaction; InputError (naming the line) if a rule breaks,
+    or if a line has the id of a recorded event but not its content."""
+    check_recorded_content(ledger, dataset_file.items, dataset_file.records, dataset_file.name)
     try:
         result = ledger.append_batch(dataset_file.items)
     except BatchItemError as error:
         record = dataset_file.records[error.index]
         raise InputError(
             f"{dataset_file.name} line {record.line}: {explain(error.error, record)}; "
-            f"nothing of {dataset_file.name} was recorded"
+            "nothing of this file was recorded"
         ) from None
     return FileLoaded(dataset_file.shown, result.added, result.skipped, len(result.versions))
 

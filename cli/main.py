@@ -9,7 +9,9 @@ keeps one `app` even when this module runs as `python -m cli.main`, where it is
 Errors a user can cause end the command with one line, `error: ...`, on stderr and never
 a traceback: exit status 2 for a TRADELEDGER_* variable that cannot work (as for a bad
 option), 1 for everything else (a bad file, a broken domain rule, a store that cannot be
-opened).
+opened). The line is at most ERROR_LINE_LIMIT characters: messages repeat at most 80
+characters of any piece of input (domain.values.echo), and a message that still runs
+longer is cut, so that a 1 MB key never becomes a 1 MB line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydantic import ValidationError
 
 from cli.records import InputError
 from domain.errors import DomainError
+from domain.values import shorten
 from eventschema import describe_errors
 from tradeledger import __version__
 from tradeledger.errors import ConfigurationError, InvalidSetting
@@ -93,11 +96,19 @@ def main(args: Sequence[str] | None = None) -> None:
         _fail(str(error))
     except PersistenceError as error:
         _fail(f"the store failed: {error}")
+    except OverflowError:
+        # Date arithmetic at the ends of the calendar (year 1, year 9999) on a value the
+        # checks let through: the input, not the program, is wrong.
+        _fail("a date or time is out of the supported range (years 1 to 9999, in UTC)")
+
+
+ERROR_LINE_LIMIT = 300
+"""The most characters of an `error:` line, the prefix included."""
 
 
 def _fail(message: str, status: int = 1) -> None:
     one_line = re.sub(r"\s+", " ", message).strip()
-    typer.echo(f"error: {one_line}", err=True)
+    typer.echo(shorten(f"error: {one_line}", ERROR_LINE_LIMIT), err=True)
     raise SystemExit(status)
 
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from domain.commands import AppendChange, BatchItem, ImposeMeasure
 from domain.errors import DomainError, StreamNotFound
+from domain.values import echo, shorten
 from eventschema import DATASET_LINE, describe_errors, to_batch_item
 
 
@@ -51,6 +52,8 @@ def read_records(text: str, name: str, *, jsonl: bool = False) -> list[Record]:
     if not jsonl:
         try:
             return [Record(_line_at(text, start), _DECODER.decode(text))]
+        except RecursionError as error:
+            raise _json_error(name, error, text, start) from None
         except ValueError as error:
             if not _is_json(text.lstrip().split("\n", 1)[0]):  # not one value per line
                 raise _json_error(name, error, text, start) from None
@@ -59,7 +62,7 @@ def read_records(text: str, name: str, *, jsonl: bool = False) -> list[Record]:
         if line.strip():
             try:
                 records.append(Record(number, _DECODER.decode(line)))
-            except ValueError as error:
+            except (ValueError, RecursionError) as error:
                 raise _json_error(name, error, line, 0, number) from None
     return records
 
@@ -78,7 +81,7 @@ def _json_array(text: str, name: str, start: int) -> list[Record]:
     while not closed:
         try:
             value, end = _DECODER.raw_decode(text, position)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise _json_error(name, error, text, position) from None
         records.append(Record(_line_at(text, position), value))
         position = _skip_space(text, end)
@@ -106,20 +109,31 @@ def _line_at(text: str, position: int) -> int:
 def _is_json(text: str) -> bool:
     try:
         _DECODER.decode(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 
 
 def _json_error(
-    name: str, error: ValueError, text: str, position: int, line: int | None = None
+    name: str,
+    error: ValueError | RecursionError,
+    text: str,
+    position: int,
+    line: int | None = None,
 ) -> InputError:
-    """Where a JSON text is malformed: line `line` (for one line of a file) or in `text`."""
+    """Where a JSON text is malformed: line `line` (for one line of a file) or in `text`.
+
+    Python's JSON parser recurses once per level of nesting: arrays nested thousands deep
+    end in RecursionError, which is the input's fault, not the program's. No event nests
+    deeper than a few levels."""
+    if isinstance(error, RecursionError):
+        where = line if line is not None else _line_at(text, position)
+        return InputError(f"{name} line {where}: invalid JSON: nested too deeply")
     if isinstance(error, json.JSONDecodeError):
         where = line if line is not None else error.lineno
         return InputError(f"{name} line {where}: invalid JSON: {error.msg} (column {error.colno})")
     where = line if line is not None else _line_at(text, position)
-    return InputError(f"{name} line {where}: invalid JSON: {error}")
+    return InputError(f"{name} line {where}: invalid JSON: {shorten(str(error), 120)}")
 
 
 def read_text(file: str, name: str) -> str:
@@ -146,6 +160,15 @@ def batch_item(record: Record, name: str) -> BatchItem:
         raise InputError(f"{name} line {record.line}: {error.message}") from None
 
 
+def stream_and_event_id(item: BatchItem) -> tuple[UUID, str]:
+    """The stream a batch item records to, and the id of the event it records."""
+    if isinstance(item, AppendChange):
+        return item.stream_id, item.change.facts.event_id
+    if isinstance(item, ImposeMeasure):
+        return item.measure_id, item.facts.event_id
+    return item.negotiation_id, item.facts.event_id
+
+
 def check_event_ids_unique(
     items: Sequence[BatchItem], records: Sequence[Record], name: str
 ) -> None:
@@ -156,16 +179,11 @@ def check_event_ids_unique(
     """
     seen: dict[tuple[UUID, str], int] = {}
     for item, record in zip(items, records, strict=True):
-        if isinstance(item, AppendChange):
-            stream_id, event_id = item.stream_id, item.change.facts.event_id
-        elif isinstance(item, ImposeMeasure):
-            stream_id, event_id = item.measure_id, item.facts.event_id
-        else:
-            stream_id, event_id = item.negotiation_id, item.facts.event_id
-        first = seen.setdefault((stream_id, event_id), record.line)
+        first = seen.setdefault(stream_and_event_id(item), record.line)
         if first != record.line:
+            event_id = stream_and_event_id(item)[1]
             raise InputError(
-                f"{name} line {record.line}: event_id {event_id!r} is already used on "
+                f"{name} line {record.line}: event_id {echo(event_id)} is already used on "
                 f"line {first} for the same stream"
             )
 
@@ -175,7 +193,7 @@ def explain(error: DomainError, record: Record) -> str:
     if isinstance(error, StreamNotFound) and isinstance(record.data, dict):
         ref = record.data.get(error.kind)
         if isinstance(ref, str) and ref.strip().lower() != str(error.stream_id):
-            return f"no {error.kind} {ref.strip()!r} (id {error.stream_id}) in the ledger"
+            return f"no {error.kind} {echo(ref.strip())} (id {error.stream_id}) in the ledger"
     return error.message
 
 

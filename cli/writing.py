@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.dataset import FileLoaded, describe, describe_total, load_file, read_dataset
+from cli.recorded import check_recorded_content
 from cli.records import JSONL_SUFFIXES, InputError, explain, read_items
 from domain.commands import BatchItemError
 from tradeledger import shipped_dataset
@@ -42,14 +43,16 @@ def append(
     """Record every event of FILE, or none of them.
 
     The whole file is validated first, then applied in order and written in one
-    transaction. Events already recorded (same stream, same event_id) are skipped, so
-    loading a file again adds nothing.
+    transaction. Events already recorded (same stream, same event_id, same content) are
+    skipped, so loading a file again adds nothing; an event_id recorded with other
+    content is an error (a correction is a new event).
     """
     name = "<stdin>" if file == "-" else file
     jsonl = Path(file).suffix.lower() in JSONL_SUFFIXES
     records, items = read_items(file, name, jsonl=jsonl)
     # Opened with the read models, so that they have projected the events on return.
     with closing(open_services()) as services:
+        check_recorded_content(services.ledger, items, records, name)
         try:
             result = services.ledger.append_batch(items)
         except BatchItemError as error:
@@ -76,7 +79,9 @@ def load(
     """Record the dataset at PATH: each file entirely or not at all.
 
     Every file is validated before anything is written. Events already recorded (same
-    stream, same event_id) are skipped, so loading the dataset again adds nothing.
+    stream, same event_id, same content) are skipped, so loading the dataset again adds
+    nothing; an event_id recorded with other content is an error (a correction is a new
+    event).
     """
     if path is None:
         files = read_dataset(shipped_dataset(), shown=Path("data"))

@@ -318,11 +318,26 @@ ALL_ORIGINS = "*"
 """A measure target meaning every origin (erga omnes), e.g. Section 232 steel."""
 
 
+ECHO_LIMIT = 80
+"""The most characters of a caller's input an error message repeats (see `echo`)."""
+
+
+def shorten(text: str, limit: int = ECHO_LIMIT) -> str:
+    """`text`, cut to `limit` characters with an ellipsis: an error names what it refuses,
+    but a 1 MB key must not become a 1 MB error line."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def echo(value: object, limit: int = ECHO_LIMIT) -> str:
+    """The repr of a value a caller gave, as an error message repeats it (see `shorten`)."""
+    return shorten(repr(value), limit)
+
+
 def country_code(value: str, field: str = "country") -> str:
     """Normalise an ISO 3166 alpha-2 code ("cn" -> "CN"); reject anything else."""
     code = value.strip().upper()
     if code not in ISO_3166_ALPHA_2:
-        raise InvalidValue(field, f"{value!r} is not an ISO 3166 alpha-2 country code")
+        raise InvalidValue(field, f"{echo(value)} is not an ISO 3166 alpha-2 country code")
     return code
 
 
@@ -342,10 +357,10 @@ def hs_digits(value: str, field: str = "hs") -> str:
     """
     text = value.strip()
     if not _HS_CHARS.match(text):
-        raise InvalidValue(field, f"{value!r} is not an HS code (digits, optionally with dots)")
+        raise InvalidValue(field, f"{echo(value)} is not an HS code (digits, optionally with dots)")
     digits = text.replace(".", "").replace(" ", "")
     if not 2 <= len(digits) <= 12:
-        raise InvalidValue(field, f"{value!r} must have between 2 and 12 digits")
+        raise InvalidValue(field, f"{echo(value)} must have between 2 and 12 digits")
     return digits
 
 
@@ -363,15 +378,55 @@ def prefixes_of(digits: str) -> list[str]:
     return [digits[:n] for n in range(len(digits), 1, -1)] + [ALL_PRODUCTS]
 
 
+RATE_PLACES = 6
+"""The rate's precision: decimal places a rate (or a number of points) may have."""
+
+MAX_RATE = Decimal(1_000_000)
+"""The largest rate (or number of points) in percent: no plausible one is higher, and a
+bigger number is a typo (or 1e400, which would make every answer mentioning it slow)."""
+
+
 def rate(value: Decimal | int | str, field: str = "rate_pct") -> Decimal:
-    """An additional ad valorem rate in percent: a finite, non-negative Decimal."""
+    """An additional ad valorem rate in percent: an exact Decimal, finite, from 0 to
+    MAX_RATE, with at most RATE_PLACES decimal places.
+
+    A number beyond that precision is refused, never rounded: 1e-400 would otherwise be
+    recorded as a rate that prints, sums and compares as 0 (underflow), 1e400 as one no
+    answer can print in reasonable time (overflow). The value is kept as written
+    (125.0 stays 125.0), except that -0 is 0.
+    """
+    if isinstance(value, bool):
+        raise InvalidValue(field, "a rate is a number, not true/false")
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidValue(field, f"{value!r} is not a number") from None
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidValue(field, f"{echo(value)} is not a number") from None
     if not number.is_finite() or number < 0:
-        raise InvalidValue(field, f"{value!r} must be a finite number >= 0")
-    return number
+        raise InvalidValue(field, f"{echo(value)} must be a finite number >= 0")
+    if number > MAX_RATE:
+        raise InvalidValue(
+            field, f"{shorten(str(number))} is above the largest rate recorded ({MAX_RATE})"
+        )
+    if _decimal_places(number) > RATE_PLACES:
+        raise InvalidValue(
+            field,
+            f"{shorten(str(number))} has more decimal places than a rate's precision "
+            f"({RATE_PLACES}); it would not be recorded as given",
+        )
+    return Decimal(0) if number.is_zero() else number
+
+
+def _decimal_places(number: Decimal) -> int:
+    """The decimal places `number` needs (trailing zeros need none), without arithmetic:
+    no context rounds, however large its exponent."""
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    significant = len(digits)
+    while significant and digits[significant - 1] == 0:
+        significant -= 1
+    if significant == 0:
+        return 0
+    return max(0, -(exponent + len(digits) - significant))
 
 
 def start_of_day(day: date) -> datetime:
@@ -387,7 +442,14 @@ def end_of_day(day: date) -> datetime:
 
 
 def utc_instant(value: datetime, field: str) -> datetime:
-    """Reject naive datetimes (local time is never implied) and convert to UTC."""
+    """Reject naive datetimes (local time is never implied) and instants with no UTC
+    equivalent, and convert to UTC."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidValue(field, f"{value.isoformat()} has no time zone; add 'Z' or an offset")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+14:00 is in year 0 in UTC, 9999-12-31T23:59:59-14:00 in 10000.
+        raise InvalidValue(
+            field, f"{value.isoformat()} is out of range: in UTC it falls outside years 1 to 9999"
+        ) from None

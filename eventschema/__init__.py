@@ -15,7 +15,7 @@ of a line is checked in as `eventschema/events.schema.json` (see `write_json_sch
 The names below are the package's public ones: import them from `eventschema`. The
 modules behind them, one job each:
 
-- `values`: the value types (country codes, HS prefixes, rates, dates, text);
+- `values`: the value types (country codes, HS prefixes, rates, dates, text, identifiers);
 - `streams`: references to a measure or a negotiation, by key or UUID;
 - `facts`: what every event carries, and the bases of the event models;
 - `measures`, `negotiations`: one model per event type of each kind of stream;
@@ -106,10 +106,12 @@ from eventschema.unions import (
     negotiation_event_types,
 )
 from eventschema.values import (
+    ID_RULE,
     AnnouncedAt,
     Country,
     EventId,
     HsPrefix,
+    Identifier,
     IsoDate,
     NonBlank,
     Rate,
@@ -118,6 +120,7 @@ from eventschema.values import (
 
 __all__ = [
     "DATASET_LINE",
+    "ID_RULE",
     "LINE_MODELS",
     "MAX_RATE_PCT",
     "MEASURE_CHANGE_MODELS",
@@ -134,6 +137,7 @@ __all__ = [
     "EventId",
     "EventIn",
     "HsPrefix",
+    "Identifier",
     "IsoDate",
     "Key",
     "MeasureChange",

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import ValidationError
 
 from domain.ledger import MEASURE, NEGOTIATION
+from domain.values import ECHO_LIMIT, echo, shorten
 from eventschema.unions import measure_event_types, negotiation_event_types
 
 _KINDS = frozenset({MEASURE, NEGOTIATION})
@@ -33,7 +34,7 @@ def error_fields(error: ValidationError) -> list[tuple[str, str]]:
             context = detail.get("ctx") or {}
             loc = ["type"]
             message = (
-                f"unknown event type {context.get('tag')!r}"
+                f"unknown event type {echo(context.get('tag'))}"
                 + (f" for a {kind}" if kind else "")
                 + f"; expected one of {context.get('expected_tags')}"
             )
@@ -47,7 +48,14 @@ def error_fields(error: ValidationError) -> list[tuple[str, str]]:
             shown = str(given) if isinstance(given, Decimal) else repr(given)
             if len(shown) <= 60 and not message.startswith("unknown event type"):
                 message = f"{message} (got {shown})"
-        described.append((".".join(str(part) for part in loc), message))
+        if detail["type"] == "missing" and loc == ["event_id"] and kind is not None:
+            message = (
+                "Field required: a dataset line carries its event_id, so that loading the "
+                "file again adds nothing"
+            )
+        # A path names the input's own keys (an unknown 1 MB key, say): each part is cut.
+        path = ".".join(shorten(str(part)) for part in loc)
+        described.append((path, shorten(message, 2 * ECHO_LIMIT)))
     return described
 
 

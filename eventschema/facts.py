@@ -25,7 +25,15 @@ from domain.negotiation import NEGOTIATION
 from domain.negotiation_steps import NEGOTIATION_STEPS
 from domain.values import Provenance, Reliability, Source
 from eventschema.examples import EVENT_EXAMPLES
-from eventschema.values import AnnouncedAt, Country, EventId, IsoDate, NonBlank, invalid
+from eventschema.values import (
+    ID_RULE,
+    AnnouncedAt,
+    Country,
+    EventId,
+    IsoDate,
+    NonBlank,
+    invalid,
+)
 
 
 class SourceIn(BaseModel):
@@ -96,9 +104,11 @@ class EventIn(BaseModel):
     event_id: EventId | None = Field(
         default=None,
         description=(
-            "Unique within the stream and stable across loads: loading a file twice adds "
-            "nothing, and corrections refer to events by it. A fresh id is generated when "
-            "absent (so such an event is added again on every load)."
+            "Unique within the stream and stable across loads: corrections refer to events "
+            "by it, and an event whose id the stream holds is not recorded again (with the "
+            "same content it is skipped; with other content it is refused). Required in a "
+            "dataset line; in an HTTP body a fresh id is generated when absent. "
+            f"{ID_RULE}"
         ),
         examples=["US-CN-FENT-10"],
     )
@@ -248,7 +258,7 @@ class RecordCorrectedIn(BaseModel):
     """
 
     type: Literal["record_corrected"] = Field(description="An earlier record is withdrawn.")
-    corrected_event_id: NonBlank = Field(description="The event_id of the event withdrawn.")
+    corrected_event_id: EventId = Field(description="The event_id of the event withdrawn.")
     reason: NonBlank = Field(description="Why it was wrong.")
 
 

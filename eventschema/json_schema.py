@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from eventschema.lines import DATASET_LINE
+from eventschema.values import ID_RULE
 
 SCHEMA_ID = "https://tradeledger.example/schema/events.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parent / "events.schema.json"
@@ -24,7 +25,10 @@ def dataset_json_schema() -> dict[str, Any]:
             "measure or of a negotiation, plus exactly one of 'measure' or 'negotiation' "
             "naming its stream by key or UUID. Lines are applied in order; a file is "
             "recorded entirely or not at all, and loading it again adds nothing "
-            "(events are matched by event_id)."
+            "(events are matched by event_id: a line whose id is recorded with the same "
+            "content is skipped, with other content refused). Every line carries its "
+            "event_id. Identifiers (event_id, the event ids a line refers to, layer, "
+            f"status) follow one rule. {ID_RULE}"
         ),
         **DATASET_LINE.json_schema(),
     }

@@ -27,7 +27,7 @@ from eventschema.measures import MEASURE_EVENT_MODELS, MeasureImposed
 from eventschema.negotiations import NEGOTIATION_EVENT_MODELS, NegotiationOpened
 from eventschema.recordable import check_recordable
 from eventschema.streams import StreamRef, is_uuid, referenced_stream_id
-from eventschema.values import invalid
+from eventschema.values import ID_RULE, EventId, invalid
 
 
 class _StreamLine(BaseModel):
@@ -101,10 +101,19 @@ _E = TypeVar("_E", bound=EventIn)
 
 
 def _line_model(event_model: type[_E], stream: type[_StreamLine]) -> type[_E]:
-    """The dataset line of one event type: the event's fields plus the stream's.
+    """The dataset line of one event type: the event's fields plus the stream's, and an
+    event_id it must give.
 
     Generated rather than written out (thirty-six near-identical classes); each is a
     subclass of both its event model and of MeasureLine or NegotiationLine.
+
+    A line must carry its id, where an HTTP body may leave it out: a body is sent once
+    (a retry carries an Idempotency-Key), but a file is loaded again and again, and only
+    the id tells a line already recorded from a new one. An id derived from the content
+    was the other choice; it was not taken because a corrected line would then get a
+    new id and be recorded beside the mistake instead of being refused, two genuinely
+    distinct events with the same text would collapse into one, and corrections need a
+    name to refer to that does not change when the text does.
     """
     kind = stream.stream_kind
     ref = STORY_STREAMS.get((kind, event_type_of(event_model)), LINE_STREAMS[kind])
@@ -114,6 +123,17 @@ def _line_model(event_model: type[_E], stream: type[_StreamLine]) -> type[_E]:
         "__qualname__": f"{event_model.__name__}Line",
         "__doc__": f"A dataset line: {(event_model.__doc__ or '').strip()}",
         "schema_examples": classmethod(lambda cls: examples),
+        "__annotations__": {"event_id": EventId},
+        "event_id": Field(
+            description=(
+                "Unique within the stream and stable across loads; required in a dataset "
+                "line. A line whose id the stream holds is skipped when its content is the "
+                "same, and refused when it differs: a recorded event never changes, a "
+                "correction is a new event (record_corrected) naming the one it corrects. "
+                f"{ID_RULE}"
+            ),
+            examples=["US-CN-FENT-10"],
+        ),
     }
     return cast(type[_E], type(f"{event_model.__name__}Line", (event_model, stream), namespace))
 

@@ -14,12 +14,14 @@ from pydantic import Field, field_validator, model_validator
 
 from domain.commands import ImposeMeasure, MeasureTerms
 from domain.ledger import MEASURE
-from domain.values import hs_prefix
+from domain.values import echo, hs_prefix
 from eventschema import facts
 from eventschema.streams import Key, MeasureRef, id_of_new_stream
 from eventschema.values import (
     Country,
+    EventId,
     HsPrefix,
+    Identifier,
     IsoDate,
     NonBlank,
     Rate,
@@ -44,7 +46,7 @@ class MeasureImposed(facts.MeasureEventIn):
         description='Origins not charged when targets is ["*"] (e.g. CA and MX).',
         examples=[["CA", "MX"]],
     )
-    layer: NonBlank = Field(
+    layer: Identifier = Field(
         description=(
             "The legal authority, used by precedence rules and stacking "
             "(e.g. ieepa_reciprocal, section_232_steel, section_301)."
@@ -84,7 +86,7 @@ class MeasureImposed(facts.MeasureEventIn):
         for prefix, rate in rates.items():
             digits = check(prefix)
             if digits in normalised:
-                raise invalid(f"{prefix!r} repeats another prefix of rate_by_prefix")
+                raise invalid(f"{echo(prefix)} repeats another prefix of rate_by_prefix")
             normalised[digits] = rate
         return normalised
 
@@ -175,7 +177,7 @@ class MeasureSuspensionExtended(facts.MeasureChangeIn):
     """A suspension granted earlier now ends on ends_on instead."""
 
     type: Literal["suspension_extended"] = Field(description="A suspension is extended.")
-    suspension_event_id: NonBlank = Field(
+    suspension_event_id: EventId = Field(
         description="The event_id of the suspension_granted event extended.",
         examples=["US-CN-GENEVA"],
     )
@@ -196,7 +198,7 @@ class MeasurePrecedenceDeclared(facts.MeasureChangeIn):
         default_factory=list,
         description="Measures not charged where this one applies (by key or UUID).",
     )
-    displaces_layers: list[NonBlank] = Field(
+    displaces_layers: list[Identifier] = Field(
         default_factory=list,
         description="Whole layers not charged where this one applies.",
         examples=[["ieepa_reciprocal"]],
@@ -215,7 +217,7 @@ class MeasureLegalStatusChanged(facts.MeasureChangeIn):
     """A court or legislature changed the measure's standing."""
 
     type: Literal["legal_status_changed"] = Field(description="The legal standing changes.")
-    status: NonBlank = Field(
+    status: Identifier = Field(
         description="The new standing, as a short slug.", examples=["ruled_unlawful", "stayed"]
     )
     collection_stops: bool = Field(

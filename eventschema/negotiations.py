@@ -19,7 +19,7 @@ from domain.commands import OpenNegotiation
 from domain.ledger import NEGOTIATION
 from eventschema import facts
 from eventschema.streams import Key, MeasureRef, NegotiationRef, id_of_new_stream
-from eventschema.values import Country, IsoDate, NonBlank, Rate, invalid
+from eventschema.values import Country, EventId, IsoDate, NonBlank, Rate, invalid
 
 
 class NegotiationOpened(facts.NegotiationEventIn):
@@ -72,7 +72,7 @@ class NegotiationPreconditionMet(facts.NegotiationStepIn):
     """A precondition stated earlier no longer stands in the way."""
 
     type: Literal["precondition_met"] = Field(description="A precondition is met.")
-    precondition_event_id: NonBlank = Field(
+    precondition_event_id: EventId = Field(
         description="The event_id of the precondition_stated event.",
         examples=["CN-PRECONDITION-1"],
     )

@@ -9,8 +9,9 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from domain.errors import InvalidValue
+from domain.values import MAX_RATE, shorten
 
-MAX_RATE_PCT = Decimal(1_000_000)
+MAX_RATE_PCT = MAX_RATE
 """No plausible rate (or number of points) in percent is higher; a bigger number is a typo."""
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -71,7 +72,9 @@ def _check_recordable(value: object, path: str) -> None:
             raise InvalidValue(path, "text must not hold NUL characters or lone surrogates")
     elif isinstance(value, Decimal):
         if value > MAX_RATE_PCT:
-            raise InvalidValue(path, f"{value} is not a plausible rate (at most {MAX_RATE_PCT})")
+            raise InvalidValue(
+                path, f"{shorten(str(value))} is not a plausible rate (at most {MAX_RATE_PCT})"
+            )
     elif isinstance(value, BaseModel):
         for name, item in value:
             _check_recordable(item, f"{path}.{name}" if path else name)

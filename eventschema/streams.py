@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 from pydantic import AfterValidator, WithJsonSchema
 
 from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
+from domain.values import echo
 from eventschema.values import invalid
 
 
@@ -28,7 +29,7 @@ def _stream_ref(value: str) -> str:
     key = text.lower()
     if not _KEY.fullmatch(key):
         raise invalid(
-            f"{value!r} is neither a UUID nor a key (letters, digits, '.', '_', '-'; "
+            f"{echo(value)} is neither a UUID nor a key (letters, digits, '.', '_', '-'; "
             "at most 100 characters, starting with a letter or digit)"
         )
     return key

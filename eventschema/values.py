@@ -8,6 +8,7 @@ written out by hand because a validator function has none.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +18,17 @@ from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from domain.errors import InvalidValue
-from domain.values import country_code, hs_prefix, start_of_day, target_code, utc_instant
+from domain.values import (
+    MAX_RATE,
+    RATE_PLACES,
+    country_code,
+    echo,
+    hs_prefix,
+    rate,
+    start_of_day,
+    target_code,
+    utc_instant,
+)
 
 
 def invalid(message: str) -> PydanticCustomError:
@@ -44,6 +55,24 @@ def _reject_non_numbers(value: object) -> object:
     return value
 
 
+def _within_precision(value: object) -> object:
+    """Refuse a number the rate's precision cannot hold (see `domain.values.rate`), before
+    pydantic parses it: pydantic would call 1e400 "not finite" and round nothing, but
+    say nothing useful either. Negative, infinite and non-numbers are left to pydantic."""
+    value = _reject_non_numbers(value)
+    if isinstance(value, Decimal | int | float | str):
+        try:
+            number = value if isinstance(value, Decimal) else Decimal(str(value))
+        except ArithmeticError:
+            return value
+        if number.is_finite() and number >= 0:
+            try:
+                return rate(number, "value")
+            except InvalidValue as error:
+                raise invalid(error.message.removeprefix("value: ")) from None
+    return value
+
+
 def _iso_date(value: object) -> object:
     # Pydantic would also take a Unix timestamp or a midnight datetime for a date;
     # in a dataset either is a mistake, so only YYYY-MM-DD (or a date object) passes.
@@ -55,8 +84,8 @@ def _iso_date(value: object) -> object:
         try:
             return date.fromisoformat(value.strip())
         except ValueError as error:
-            raise invalid(f"{value!r} is not a valid date: {error}") from None
-    raise invalid(f"{value!r} is not a date; give YYYY-MM-DD")
+            raise invalid(f"{echo(value)} is not a valid date: {error}") from None
+    raise invalid(f"{echo(value)} is not a date; give YYYY-MM-DD")
 
 
 def _announced_at(value: object) -> datetime:
@@ -70,7 +99,7 @@ def _announced_at(value: object) -> datetime:
                 value = datetime.fromisoformat(text)
             except ValueError:
                 raise invalid(
-                    f"{text!r} is neither a date (YYYY-MM-DD) nor an ISO 8601 date and time"
+                    f"{echo(text)} is neither a date (YYYY-MM-DD) nor an ISO 8601 date and time"
                 ) from None
     if isinstance(value, datetime):
         try:
@@ -79,7 +108,7 @@ def _announced_at(value: object) -> datetime:
             raise invalid(error.message.removeprefix("announced_at: ")) from None
     if isinstance(value, date):
         return start_of_day(value)
-    raise invalid(f"{value!r} is not a date or an ISO 8601 date and time")
+    raise invalid(f"{echo(value)} is not a date or an ISO 8601 date and time")
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -131,23 +160,26 @@ HsPrefix = Annotated[
 
 Rate = Annotated[
     Decimal,
-    BeforeValidator(_reject_non_numbers),
+    BeforeValidator(_within_precision),
     Field(ge=0, allow_inf_nan=False),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"},
+                {"type": "number", "minimum": 0, "maximum": int(MAX_RATE)},
+                {"type": "string", "pattern": f"^[0-9]+(\\.[0-9]{{1,{RATE_PLACES}}})?$"},
             ],
             "description": (
                 "Additional ad valorem duty in percent (not including MFN): a JSON number "
-                "or a numeric string (exact), finite and >= 0."
+                f"or a numeric string (exact), finite, from 0 to {MAX_RATE}, with at most "
+                f"{RATE_PLACES} decimal places. A number beyond that precision (1e-400, "
+                "1e400) is refused, never rounded."
             ),
             "examples": ["125", 7.5],
         }
     ),
 ]
-"""A rate in percent, exact (Decimal), finite and non-negative."""
+"""A rate in percent, exact (Decimal), from 0 to MAX_RATE with at most RATE_PLACES
+decimal places (the domain's `rate` decides)."""
 
 IsoDate = Annotated[
     date,
@@ -190,9 +222,88 @@ NonBlank = Annotated[
 ]
 """Text that says something: surrounding blanks are removed, and blank text is refused."""
 
+ID_MAX_LENGTH = 200
+"""The most characters an identifier (an event id, a layer, a status) may have."""
+
+ID_RULE = (
+    "An identifier: 1 to 200 characters, NFC-normalised (a decomposed 'e' + U+0301 is "
+    "stored as U+00E9), surrounding spaces removed; every character printable (Unicode "
+    "letters, marks, numbers, punctuation, symbols and the space U+0020; no control (Cc) "
+    "or format (Cf) character such as U+200B or U+202E, no line or paragraph separator, "
+    "no other space, no unassigned or private-use code point) and no combining mark (M) "
+    "first. Two ids that look alike are then the same id."
+)
+"""The rule every caller-chosen identifier follows, as the schema and the README state it."""
+
+
+def _identifier(value: str) -> str:
+    """`value` as an identifier (see ID_RULE), or an error saying which character is wrong.
+
+    Ids are compared as strings: without this rule `US-CN-FENT-20` and `US-CN-FENT-20`
+    followed by a zero-width space would be two events, and an RTL override or a newline
+    would make an id print as something it is not.
+    """
+    text = unicodedata.normalize("NFC", value.strip(" "))
+    if not text:
+        raise invalid("must not be empty or blank")
+    if len(text) > ID_MAX_LENGTH:
+        raise invalid(f"must have at most {ID_MAX_LENGTH} characters, not {len(text)}")
+    if not text.isprintable():
+        position, char = next((i, c) for i, c in enumerate(text) if not c.isprintable())
+        raise invalid(
+            f"must not contain U+{ord(char):04X} ({_describe(char)}) at position {position + 1}: "
+            "ids are printable text"
+        )
+    if text != text.strip():
+        raise invalid("must not start or end with white space")
+    if unicodedata.category(text[0]).startswith("M"):
+        raise invalid(
+            f"must not start with the combining mark U+{ord(text[0]):04X}; "
+            "a mark belongs to the character before it"
+        )
+    return text
+
+
+def _describe(char: str) -> str:
+    category = unicodedata.category(char)
+    name = unicodedata.name(char, "")
+    kinds = {
+        "Cc": "a control character",
+        "Cf": "a format character",
+        "Zl": "a line separator",
+        "Zp": "a paragraph separator",
+        "Zs": "a space other than U+0020",
+        "Cs": "a surrogate",
+        "Co": "a private-use character",
+        "Cn": "an unassigned code point",
+    }
+    kind = kinds.get(category, f"category {category}")
+    return f"{kind}, {name}" if name else kind
+
+
+_ID_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": ID_MAX_LENGTH,
+    # The part of the rule a regular expression without Unicode classes can say: no C0
+    # or C1 control, no common format character, no line or paragraph separator.
+    "pattern": (
+        "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e"
+        "\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]+$"
+    ),
+    "description": ID_RULE,
+}
+
+Identifier = Annotated[
+    str,
+    AfterValidator(_identifier),
+    WithJsonSchema(_ID_SCHEMA),
+]
+"""A caller-chosen identifier (a layer, a status): printable text, see ID_RULE."""
+
 EventId = Annotated[
     str,
-    Field(max_length=200),
-    AfterValidator(_not_blank),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}),
+    AfterValidator(_identifier),
+    WithJsonSchema({**_ID_SCHEMA, "examples": ["US-CN-FENT-10"]}),
 ]
+"""An event id, or a reference to one: an identifier (see ID_RULE)."""

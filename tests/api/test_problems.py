@@ -84,8 +84,13 @@ def test_an_instant_outside_the_calendar_is_refused(client: TestClient, announce
         client.post("/v1/measures", json={**fentanyl(), "announced_at": announced_at}), 422
     )
 
-    assert body["rule"] == "invalid_value"
-    assert "out of the supported range" in body["detail"]
+    assert body["rule"] == "invalid_request"
+    assert body["errors"] == [
+        {
+            "field": "body.announced_at",
+            "message": f"{announced_at} is out of range: in UTC it falls outside years 1 to 9999",
+        }
+    ]
 
 
 @pytest.mark.parametrize(

@@ -201,7 +201,8 @@ def test_files_before_a_failing_file_stay_recorded(tmp_path: Path) -> None:
         f"{folder / name}: added {count(name)} events, skipped 0 already recorded (3 streams)"
         for name in ("cn-measures.jsonl", "negotiations.jsonl")
     ]
-    assert f"nothing of {folder / 'us-measures.jsonl'} was recorded" in result.stderr
+    assert result.stderr.startswith(f"error: {folder / 'us-measures.jsonl'} line ")
+    assert "; nothing of this file was recorded" in result.stderr
     assert len(event_log(url)) == count("cn-measures.jsonl") + count("negotiations.jsonl")
 
 
@@ -231,4 +232,96 @@ def test_a_malformed_line_in_any_file_stops_the_load_before_anything_is_written(
 
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr.startswith(f"error: {folder / 'us-measures.jsonl'} line {len(lines)}: ")
+    assert dump(path) == before
+
+
+def cn_measures_with(tmp_path: Path, index: int, **changes: Any) -> Path:
+    """A copy of data/cn-measures.jsonl in its own folder, line `index` changed."""
+    lines = lines_of(DATA_DIR / "cn-measures.jsonl")
+    lines[index] = {**lines[index], **changes}
+    folder = tmp_path / "changed"
+    folder.mkdir()
+    write_lines(folder / "cn-measures.jsonl", lines)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("changes", "difference"),
+    [
+        ({"rate_pct": 77}, "rate_pct is 84 in the store, 77 here"),
+        ({"announced_at": "2025-04-10"}, "announced_at is 2025-04-09T00:00:00+00:00 in the store"),
+        ({"note": "typo fixed"}, "note is 'Replaces 34% at the same"),
+        ({"type": "terminated", "rate_pct": ...}, "type is 'rate_changed' in the store"),
+    ],
+)
+def test_a_line_with_a_recorded_id_and_other_content_is_refused(
+    half_loaded: tuple[str, Path], tmp_path: Path, changes: dict[str, Any], difference: str
+) -> None:
+    url, path = half_loaded
+    before = dump(path)
+    lines = lines_of(DATA_DIR / "cn-measures.jsonl")
+    index = next(i for i, line in enumerate(lines) if line.get("rate_pct") == 84)
+    changed = {key: value for key, value in changes.items() if value is not ...}
+    folder = cn_measures_with(tmp_path, index, **changed)
+    if ... in changes.values():
+        lines = lines_of(folder / "cn-measures.jsonl")
+        del lines[index]["rate_pct"]
+        write_lines(folder / "cn-measures.jsonl", lines)
+
+    with (
+        closing(open_ledger(parse_database_url(url))) as ledger,
+        pytest.raises(InputError) as raised,
+    ):
+        load_dataset(ledger, folder)
+
+    message = str(raised.value)
+    assert message.startswith(
+        f"{folder / 'cn-measures.jsonl'} line {index + 1}: event_id "
+        f"{lines[index]['event_id']!r} is recorded with other content ({difference}"
+    )
+    assert "record a record_corrected naming it" in message
+    assert dump(path) == before
+
+
+def test_a_line_with_a_recorded_id_and_the_same_content_is_skipped(
+    half_loaded: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, path = half_loaded
+    before = dump(path)
+    # The same content, written differently: a rate as a string, a prefix with dots, a
+    # date-time for a date.
+    lines = lines_of(DATA_DIR / "cn-measures.jsonl")
+    index = next(i for i, line in enumerate(lines) if line.get("rate_pct") == 84)
+    folder = cn_measures_with(
+        tmp_path, index, rate_pct="84.0", announced_at=f"{lines[index]['announced_at']}T00:00Z"
+    )
+
+    with closing(open_ledger(parse_database_url(url))) as ledger:
+        (loaded,) = load_dataset(ledger, folder)
+
+    assert (loaded.added, loaded.skipped) == (0, len(lines))
+    assert dump(path) == before
+
+
+def test_a_dataset_line_without_an_event_id_is_refused(
+    half_loaded: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, path = half_loaded
+    before = dump(path)
+    lines = lines_of(DATA_DIR / "us-measures.jsonl")
+    del lines[3]["event_id"]
+    folder = tmp_path / "no-id"
+    folder.mkdir()
+    write_lines(folder / "us-measures.jsonl", lines)
+
+    with (
+        closing(open_ledger(parse_database_url(url))) as ledger,
+        pytest.raises(InputError) as raised,
+    ):
+        load_dataset(ledger, folder)
+
+    assert str(raised.value) == (
+        f"{folder / 'us-measures.jsonl'} line 4: event_id: Field required: a dataset line "
+        "carries its event_id, so that loading the file again adds nothing"
+    )
     assert dump(path) == before

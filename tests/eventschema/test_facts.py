@@ -11,22 +11,19 @@ import typing
 import pytest
 from pydantic import TypeAdapter
 
-from domain.commands import AppendChange
 from domain.events import LedgerEvent, type_name
 from domain.ledger import MEASURE, NEGOTIATION
 from domain.measure import TariffMeasure
 from domain.negotiation import Negotiation
 from eventschema import (
-    DATASET_LINE,
     MEASURE_EVENT_MODELS,
     NEGOTIATION_EVENT_MODELS,
     EventIn,
     MeasureEvent,
     MeasureRateChanged,
     NegotiationEvent,
-    to_batch_item,
 )
-from tests.eventschema.support import example_of, rate_changed
+from tests.eventschema.support import errors_of, example_of, rate_changed
 
 
 def _domain_event_class(kind: str, event_type: str) -> type[LedgerEvent]:
@@ -69,15 +66,19 @@ def test_each_model_documents_its_fields_and_gives_anexample_of(model: type[Even
     assert model.model_validate(example_of(model)).type == example_of(model)["type"]
 
 
-def test_an_event_without_an_id_gets_a_fresh_one_at_conversion() -> None:
-    line = DATASET_LINE.validate_python(rate_changed(event_id=...))
+def test_a_dataset_line_without_an_id_is_refused() -> None:
+    message = errors_of(rate_changed(event_id=...))
 
-    first, second = to_batch_item(line), to_batch_item(line)
+    assert message.startswith("event_id: Field required: a dataset line carries its event_id")
 
-    assert isinstance(first, AppendChange)
-    assert isinstance(second, AppendChange)
-    assert len(first.change.facts.event_id) == 32
-    assert first.change.facts.event_id != second.change.facts.event_id
+
+def test_an_http_body_without_an_id_gets_a_fresh_one_at_conversion() -> None:
+    body = TypeAdapter(MeasureEvent).validate_python(rate_changed(measure=..., event_id=...))
+
+    first, second = body.to_facts(), body.to_facts()
+
+    assert len(first.event_id) == 32
+    assert first.event_id != second.event_id
 
 
 def test_the_event_unions_discriminate_on_type() -> None:

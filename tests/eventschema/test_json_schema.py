@@ -7,6 +7,7 @@ from pathlib import Path
 
 from eventschema import (
     DATASET_LINE,
+    ID_RULE,
     MEASURE_EVENT_MODELS,
     NEGOTIATION_EVENT_MODELS,
     write_json_schema,
@@ -33,3 +34,13 @@ def test_the_json_schema_gives_an_example_for_every_line_type() -> None:
     for definition in line_definitions.values():
         for example in definition["examples"]:
             DATASET_LINE.validate_python(example)
+
+
+def test_the_json_schema_states_the_identifier_rule_and_requires_an_event_id() -> None:
+    schema = json.loads(CHECKED_IN_SCHEMA.read_text(encoding="utf-8"))
+    line = schema["$defs"]["MeasureRateChangedLine"]
+
+    assert ID_RULE in schema["description"]
+    assert "event_id" in line["required"]
+    assert ID_RULE in line["properties"]["event_id"]["description"]
+    assert line["properties"]["event_id"]["maxLength"] == 200

@@ -19,6 +19,7 @@ def test_opening_a_negotiation_gives_the_open_command() -> None:
     line = {
         "negotiation": "us-uk-trade-talks",
         "type": "opened",
+        "event_id": "US-UK-TALKS",
         "title": "US-UK trade talks",
         "parties": ["us", "gb"],
         "summary": "Talks on a trade deal start.",
