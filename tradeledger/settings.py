@@ -142,7 +142,7 @@ class Settings(BaseSettings):
         15.0, ge=0.01, allow_inf_nan=False, description="comment lines on idle event streams"
     )
     # `tradeledger serve`: how long a client may take to send a request, and how much it
-    # may hold (cli/server_limits.py; the README's "Running the service" says why these).
+    # may hold (cli/server_limits.py; the README's "Slow and greedy clients" says why these).
     header_timeout_seconds: float = Field(
         10.0,
         gt=0,
@@ -163,8 +163,8 @@ class Settings(BaseSettings):
     max_requests_in_flight: int = Field(
         200,
         ge=1,
-        description="requests worked on at once (received whole, answer not begun); more are "
-        "answered 503 with `Retry-After` at once",
+        description="requests worked on at once (answer not begun, not waiting for their "
+        "bodies); more are answered 503 with `Retry-After` at once",
     )
     max_connections: int = Field(
         1000, ge=1, description="open connections in all; more are answered 503 and closed"
