@@ -277,10 +277,10 @@ def _schema(model: type[EventIn]) -> dict[str, Any]:
     return model.model_json_schema()
 
 
-@router.get("/schemas", summary="The event schemas")
-def schemas() -> SchemasPublic:
+@router.get("/schemas", responses=documented(401, 403), summary="The event schemas")
+def schemas(_: Reader) -> SchemasPublic:
     """The JSON Schema of every event type a client can send, by CloudEvents type, and of
-    one line of a dataset file. Public, like /openapi.json."""
+    one line of a dataset file. A read like any other: public only when reads are."""
     events = {full_type(MEASURE, _type(model)): _schema(model) for model in MEASURE_EVENT_MODELS}
     events |= {
         full_type(NEGOTIATION, _type(model)): _schema(model) for model in NEGOTIATION_EVENT_MODELS

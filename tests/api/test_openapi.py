@@ -80,6 +80,7 @@ def test_every_route_is_documented_with_its_text_and_response_model(
 def test_every_error_is_documented_as_problem_details(document: dict[str, Any]) -> None:
     for method, path, operation in operations(document):
         errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+        assert "401" in errors, (method, path)
         if path != "/v1/schemas":
             assert "422" in errors, (method, path)
         for response in errors.values():

@@ -9,7 +9,7 @@ import pytest
 
 from domain.ledger import MEASURE, NEGOTIATION, stream_id_for_key
 from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
-from tests.api.conftest import MakeClient, TestClient, seed_us_china
+from tests.api.conftest import TestClient, seed_us_china
 
 RECIPROCAL_ID = stream_id_for_key(MEASURE, "us-cn-reciprocal")
 TALKS_ID = stream_id_for_key(NEGOTIATION, "us-cn-trade-talks")
@@ -339,10 +339,8 @@ def test_a_diff_without_one_subject_is_refused(
 # -- schemas ----------------------------------------------------------------------------
 
 
-def test_the_schema_of_every_event_type_is_published(make_client: MakeClient) -> None:
-    anonymous = make_client()
-
-    response = anonymous.get("/v1/schemas")
+def test_the_schema_of_every_event_type_is_published(client: TestClient) -> None:
+    response = client.get("/v1/schemas")
 
     assert response.status_code == 200
     events = response.json()["events"]
