@@ -17,7 +17,14 @@ from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from domain.errors import InvalidValue
-from domain.values import country_code, hs_prefix, start_of_day, target_code, utc_instant
+from domain.values import (
+    ISO_3166_ALPHA_2,
+    country_code,
+    hs_prefix,
+    start_of_day,
+    target_code,
+    utc_instant,
+)
 
 
 def invalid(message: str) -> PydanticCustomError:
@@ -90,8 +97,9 @@ Country = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^[A-Za-z]{2}$",
-            "description": "ISO 3166-1 alpha-2 country code (upper-cased on input).",
+            # The codes themselves, not a pattern any two letters match ("AA" is none).
+            "enum": sorted(ISO_3166_ALPHA_2),
+            "description": "ISO 3166-1 alpha-2 country code (also taken in lower case).",
             "examples": ["US", "CN"],
         }
     ),
