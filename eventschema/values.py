@@ -112,8 +112,9 @@ Target = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^([A-Za-z]{2}|\\*)$",
-            "description": 'An origin: ISO 3166-1 alpha-2 code, or "*" for every origin.',
+            "enum": ["*", *sorted(ISO_3166_ALPHA_2)],
+            "description": 'An origin: ISO 3166-1 alpha-2 code (also taken in lower case), or "*" '
+            "for every origin.",
             "examples": ["CN", "*"],
         }
     ),

@@ -34,7 +34,9 @@ READS = [
     "/v1/schedules/US?origin=CN",
     "/v1/measures/us-cn-fentanyl/timeline",
     "/v1/negotiations/us-cn-trade-talks/timeline",
-    "/v1/diff?measure=us-cn-fentanyl",
+    "/v1/measures/us-cn-fentanyl/diff",
+    "/v1/negotiations/us-cn-trade-talks/diff",
+    "/v1/diff/duty?importer=US&origin=CN&hs=9503",
     "/v1/events",
     "/v1/schemas",
 ]
@@ -171,7 +173,7 @@ def test_every_documented_operation_refuses_callers_without_a_valid_key(
 
     assert not refused, f"answered without a valid key: {refused}"
     assert ("GET", "/v1/schemas") in walked
-    assert len(walked) >= 14
+    assert len(walked) >= 16
 
 
 def test_only_the_documentation_and_the_probes_are_routes_outside_the_document(

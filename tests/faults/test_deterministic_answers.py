@@ -76,10 +76,11 @@ def questions() -> list[str]:
         for key in NEGOTIATIONS:
             ask(f"/v1/negotiations/{key}/timeline", order=order)
     for first, second in itertools.pairwise(DAYS):
-        ask("/v1/diff", importer="US", origin="CN", hs="9503.00.0090", on=first, on2=second)
-        ask("/v1/diff", importer="US", origin="CA", hs="8703.80", on=first, on2=second)
-        ask("/v1/diff", measure="us-cn-ieepa-reciprocal", on=first, on2=second)
-        ask("/v1/diff", negotiation="us-cn-trade-talks", on=first, on2=second)
+        duty = "/v1/diff/duty"
+        ask(duty, importer="US", origin="CN", hs="9503.00.0090", on=first, on2=second)
+        ask(duty, importer="US", origin="CA", hs="8703.80", on=first, on2=second)
+        ask("/v1/measures/us-cn-ieepa-reciprocal/diff", on=first, on2=second)
+        ask("/v1/negotiations/us-cn-trade-talks/diff", on=first, on2=second)
     asked += ["/v1/events?limit=1000", "/v1/events?type=rate_changed", "/v1/schemas"]
     return asked
 
