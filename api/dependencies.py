@@ -13,14 +13,16 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Header, Path, Query, Request
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError, WithJsonSchema
 
+from api.problems import NoSuchStream
 from api.security import Principal, require_read, require_write
 from api.settings import Settings
 from domain.errors import InvalidValue, UnknownEventType
-from domain.idempotency import IdempotencyClaim, check_key
+from domain.idempotency import MAX_KEY_LENGTH, IdempotencyClaim, check_key
 from domain.ledger import MEASURE, NEGOTIATION, Ledger, stream_id_for_key
-from eventschema import StreamRef
+from domain.values import ISO_3166_ALPHA_2
+from eventschema import StreamRef, measure_event_types, negotiation_event_types
 from projections.queries import Queries
 from projections.timepoint import TimePoint
 from storage.bell import LogBell
@@ -62,6 +64,35 @@ async def get_queries(services: ServicesDep) -> Queries:
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 QueriesDep = Annotated[Queries, Depends(get_queries)]
 
+# -- what each parameter accepts, as the document says it ------------------------------
+#
+# A parameter's schema says exactly what the server accepts, so that a client (or a tool
+# generating requests from the document) never sends a value it is told is valid and
+# gets a 422: a pattern, a format or an enum each. An optional parameter is documented
+# as its type, not as "its type or null" (a query parameter is given or left out, and
+# an empty `on=` is not a date). The server stays lenient where the document is exact:
+# a country code in lower case, an HS code with spaces around it.
+
+_STREAM_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+"""A stream's key, or its UUID (whose canonical form is a key too), as `StreamRef` takes it."""
+
+StreamRefText = Annotated[str, WithJsonSchema({"type": "string", "pattern": _STREAM_REF_PATTERN})]
+OptionalStreamRef = Annotated[
+    str | None, WithJsonSchema({"type": "string", "pattern": _STREAM_REF_PATTERN})
+]
+Country = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(ISO_3166_ALPHA_2)})]
+"""An ISO 3166 alpha-2 code (the server also takes it in lower case)."""
+_HS_PATTERN = r"^[0-9](?:[. ]*[0-9]){1,11}[. ]*$"
+"""2 to 12 digits, with dots (or spaces) anywhere after the first: what `hs_digits` takes."""
+HsCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": _HS_PATTERN})]
+PointText = Annotated[
+    str | None,
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+    ),
+]
+"""A date, or an instant (RFC 3339); one without a zone is refused."""
+
 # -- who is asking ----------------------------------------------------------------------
 
 Reader = Annotated[Principal, Depends(require_read)]
@@ -75,7 +106,7 @@ Writer = Annotated[Principal, Depends(require_write)]
 _STREAM_REF: TypeAdapter[str] = TypeAdapter(StreamRef)
 
 StreamRefPath = Annotated[
-    str,
+    StreamRefText,
     Path(
         alias="id",
         description="The stream: its UUID, or its key (case-insensitive).",
@@ -121,17 +152,17 @@ _POINT_TEXT = (
 
 async def point(
     on: Annotated[
-        str | None, Query(description="The effective day (default today). " + _POINT_TEXT)
+        PointText, Query(description="The effective day (default today). " + _POINT_TEXT)
     ] = None,
     known_at: Annotated[
-        str | None,
+        PointText,
         Query(
             description="What had been announced by then (a date means the end of that day; "
             "default now). " + _POINT_TEXT
         ),
     ] = None,
     recorded_at: Annotated[
-        str | None,
+        PointText,
         Query(description="What this ledger held then (default now). " + _POINT_TEXT),
     ] = None,
 ) -> TimePoint:
@@ -139,12 +170,12 @@ async def point(
 
 
 async def second_point(
-    on2: Annotated[str | None, Query(description="The second point's `on` (default `on`).")] = None,
+    on2: Annotated[PointText, Query(description="The second point's `on` (default `on`).")] = None,
     known_at2: Annotated[
-        str | None, Query(description="The second point's `known_at` (default `known_at`).")
+        PointText, Query(description="The second point's `known_at` (default `known_at`).")
     ] = None,
     recorded_at2: Annotated[
-        str | None, Query(description="The second point's `recorded_at` (default `recorded_at`).")
+        PointText, Query(description="The second point's `recorded_at` (default `recorded_at`).")
     ] = None,
 ) -> TimePoint:
     return TimePoint.parse(on=on2, known_at=known_at2, recorded_at=recorded_at2, suffix="2")
@@ -162,8 +193,9 @@ MinPosition = Annotated[
         ge=0,
         le=2**62,
         description="Answer only once the read models have reached this log position (the "
-        "`position` a write answered, to read that write): the request waits for it, and "
-        "answers 503 with Retry-After if it is not reached in time.",
+        "`position` a write answered, to read that write; or one still to come, to wait "
+        "for the next write): the request waits for it, and answers 503 with Retry-After "
+        "if it is not reached in time.",
     ),
 ]
 
@@ -174,7 +206,10 @@ _ETAG = re.compile(r'\s*"(\d{1,18})"\s*')
 
 async def expected_version(
     if_match: Annotated[
-        str | None,
+        Annotated[
+            str | None,
+            WithJsonSchema({"type": "string", "pattern": r'^(?:\*|"[0-9]{1,18}")$'}),
+        ],
         Header(
             alias="If-Match",
             description='The stream version the write was decided on, as an entity tag: "3". '
@@ -197,13 +232,18 @@ ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 async def idempotency_claim(
     request: Request,
     key: Annotated[
-        str | None,
+        Annotated[
+            str | None,
+            WithJsonSchema({"type": "string", "pattern": f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"}),
+        ],
         Header(
             alias="Idempotency-Key",
-            description="Makes the write safe to retry: a retry with the same key and the "
-            "same request returns the first response and records nothing. The same key with "
-            "a different request answers 422. 1 to 255 visible ASCII characters.",
-            examples=["3f0c2b0e-2d6a-4c1e-9a55-7d8d2b7c9e10"],
+            description="Makes the write safe to retry. Choose a new, unique key for each new "
+            "request (a random UUID, say), and send the same key only to retry that same "
+            "request: the retry returns the first response and records nothing. A key "
+            "already used for a different request (another body, path or If-Match) answers "
+            "422, so no fixed value is ever a valid example. 1 to 255 visible ASCII "
+            "characters.",
         ),
     ] = None,
 ) -> IdempotencyClaim | None:
@@ -223,10 +263,24 @@ Claim = Annotated[IdempotencyClaim | None, Depends(idempotency_claim)]
 # -- the event log ----------------------------------------------------------------------
 
 
+_EVENT_TYPE_NAMES = sorted(
+    name
+    for kind, types in ((MEASURE, measure_event_types()), (NEGOTIATION, negotiation_event_types()))
+    for event_type in types
+    for name in (f"tradeledger.{kind}.{event_type}", f"{kind}.{event_type}", event_type)
+)
+"""Every name `type` takes: full, with its kind, or alone (matching either kind)."""
+
+
 def log_filter(
     log: EventLogDep,
     event_type: Annotated[
-        list[str] | None,
+        Annotated[
+            list[str] | None,
+            WithJsonSchema(
+                {"type": "array", "items": {"type": "string", "enum": _EVENT_TYPE_NAMES}}
+            ),
+        ],
         Query(
             alias="type",
             description="Only these event types (repeat the parameter for several): "
@@ -235,9 +289,10 @@ def log_filter(
         ),
     ] = None,
     stream: Annotated[
-        str | None,
+        OptionalStreamRef,
         Query(
-            description="Only this stream: its UUID, or the key of a measure or negotiation.",
+            description="Only this stream: its UUID, or the key of a measure or negotiation "
+            "(404 if none has it).",
             max_length=100,
         ),
     ] = None,
@@ -248,8 +303,20 @@ def log_filter(
         raise InvalidValue("type", error.message) from None
     return LogFilter(
         event_types=event_types,
-        stream_id=log.resolve_stream(stream) if stream is not None else None,
+        stream_id=_filtered_stream(log, stream) if stream is not None else None,
     )
+
+
+def _filtered_stream(log: EventLog, ref: str) -> UUID:
+    """The stream a filter names; a well-formed reference to no stream is a 404, as it is
+    in a path (a malformed one, or a key both a measure and a negotiation have, a 422)."""
+    stream_id_of(MEASURE, ref, "stream")  # well-formed, or 422
+    try:
+        return log.resolve_stream(ref)
+    except InvalidValue as error:
+        if error.message.startswith("stream: no "):
+            raise NoSuchStream(error.message.removeprefix("stream: ")) from None
+        raise
 
 
 LogFilterQuery = Annotated[LogFilter, Depends(log_filter)]

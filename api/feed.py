@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
+from pydantic import WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -52,7 +53,7 @@ AfterQuery = Annotated[
 ]
 
 
-@router.get("/events", responses=documented(401, 403, 422), summary="The global event log")
+@router.get("/events", responses=documented(401, 403, 404, 422), summary="The global event log")
 def events(
     _: Reader,
     log: EventLogDep,
@@ -88,7 +89,7 @@ def events(
             "`data:` the CloudEvent as JSON), comment lines as heartbeats.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         },
-        **documented(401, 403, 422),
+        **documented(401, 403, 404, 422),
     },
     summary="Subscribe to the event log (SSE)",
 )
@@ -100,7 +101,7 @@ async def stream(
     where: LogFilterQuery,
     after: AfterQuery = None,
     last_event_id: Annotated[
-        str | None,
+        Annotated[str | None, WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,18}$"})],
         Header(
             alias="Last-Event-ID",
             description="Resume after this position (sent by EventSource on reconnection); "

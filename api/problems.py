@@ -46,6 +46,13 @@ from projections.progress import ReadModelBehind
 
 logger = logging.getLogger(__name__)
 
+
+class NoSuchStream(DomainError):
+    """A stream named outside the path (a filter) that no measure or negotiation has."""
+
+    rule = "stream_not_found"
+
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPES = "https://tradeledger.example/problems/"
 
@@ -57,6 +64,7 @@ DOMAIN_ERROR_STATUS: Sequence[tuple[type[DomainError | ReadModelBehind], HTTPSta
     (InvalidTransition, HTTPStatus.CONFLICT),
     (InvalidMeasureChange, HTTPStatus.CONFLICT),
     (StreamNotFound, HTTPStatus.NOT_FOUND),
+    (NoSuchStream, HTTPStatus.NOT_FOUND),
     (WrongStreamKind, HTTPStatus.NOT_FOUND),
     (UnknownEventReference, HTTPStatus.UNPROCESSABLE_ENTITY),
     (UnknownEventType, HTTPStatus.UNPROCESSABLE_ENTITY),

@@ -19,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import (
     LOG_POSITION_HEADER,
+    Country,
+    HsCode,
     MeasureId,
     MinPosition,
     NegotiationId,
@@ -26,7 +28,6 @@ from api.dependencies import (
     QueriesDep,
     Reader,
     SecondPointQuery,
-    stream_id_of,
 )
 from api.models import (
     DiffPublic,
@@ -38,7 +39,6 @@ from api.models import (
     TimelinePublic,
 )
 from api.problems import documented
-from domain.errors import InvalidValue
 from domain.ledger import MEASURE, NEGOTIATION
 from eventschema import (
     MEASURE_EVENT_MODELS,
@@ -95,10 +95,10 @@ async def duty(
     _: Reader,
     queries: QueriesDep,
     point: PointQuery,
-    importer: Annotated[str, Query(description="The importing country.", examples=["US"])],
-    origin: Annotated[str, Query(description="The country of origin.", examples=["CN"])],
+    importer: Annotated[Country, Query(description="The importing country.", examples=["US"])],
+    origin: Annotated[Country, Query(description="The country of origin.", examples=["CN"])],
     hs: Annotated[
-        str, Query(description="The HS/HTS code, dots allowed.", examples=["9503.00.0090"])
+        HsCode, Query(description="The HS/HTS code, dots allowed.", examples=["9503.00.0090"])
     ],
     response: Response,
     min_position: MinPosition = 0,
@@ -174,9 +174,9 @@ async def schedule(
     _: Reader,
     queries: QueriesDep,
     imposer: Annotated[
-        str, Path(description="The imposing country.", max_length=10, examples=["US"])
+        Country, Path(description="The imposing country.", max_length=10, examples=["US"])
     ],
-    origin: Annotated[str, Query(description="The country of origin.", examples=["CN"])],
+    origin: Annotated[Country, Query(description="The country of origin.", examples=["CN"])],
     point: PointQuery,
     response: Response,
     min_position: MinPosition = 0,
@@ -237,50 +237,91 @@ def _timeline(
     return TimelinePublic.of(stream_id, kind, order, list(timeline.entries))
 
 
-@router.get("/diff", responses=_READ_STREAM, summary="What changed between two points")
-def diff(
+_DIFF_TEXT = """
+
+(A diff has one subject, named by the route: a duty question, a measure or a
+negotiation.) Compares the answer at two points, (`on`, `known_at`, `recorded_at`) and (`on2`,
+`known_at2`, `recorded_at2`), each second value defaulting to the first. Each change
+shows old -> new, the events that caused it and those no longer relied on."""
+
+
+def _diff_answer(response: Response, result: differ.Diff) -> DiffPublic:
+    _reflects(response, result.before, result.after)
+    return DiffPublic.model_validate(result)
+
+
+@router.get(
+    "/diff/duty",
+    responses=_READ,
+    summary="What changed in a duty between two points",
+    description="The duty `importer` charged on `hs` from `origin`." + _DIFF_TEXT,
+)
+def duty_diff(
     _: Reader,
     queries: QueriesDep,
     first: PointQuery,
     second: SecondPointQuery,
     response: Response,
-    importer: Annotated[str | None, Query(description="Duty question: importer.")] = None,
-    origin: Annotated[str | None, Query(description="Duty question: origin.")] = None,
-    hs: Annotated[str | None, Query(description="Duty question: HS code.")] = None,
-    measure: Annotated[str | None, Query(description="A measure (key or UUID).")] = None,
-    negotiation: Annotated[str | None, Query(description="A negotiation (key or UUID).")] = None,
+    importer: Annotated[Country, Query(description="The importing country.", examples=["US"])],
+    origin: Annotated[Country, Query(description="The country of origin.", examples=["CN"])],
+    hs: Annotated[
+        HsCode, Query(description="The HS/HTS code, dots allowed.", examples=["9503.00.0090"])
+    ],
     min_position: MinPosition = 0,
 ) -> DiffPublic:
-    """Compare a duty question (`importer`, `origin`, `hs`), a `measure` or a `negotiation`
-    at two points: (`on`, `known_at`, `recorded_at`) and (`on2`, `known_at2`,
-    `recorded_at2`), each second value defaulting to the first. Each change shows old ->
-    new, the events that caused it and those no longer relied on.
-    """
     after = second.or_else(first)
-    if importer and origin and hs:
-        result = differ.duty_diff(queries, importer, origin, hs, first, after, min_position)
-    elif measure:
-        measure_id = str(stream_id_of(MEASURE, measure, "measure"))
-        result = differ.measure_diff(queries, measure_id, first, after, min_position)
-    elif negotiation:
-        negotiation_id = str(stream_id_of(NEGOTIATION, negotiation, "negotiation"))
-        result = differ.negotiation_diff(queries, negotiation_id, first, after, min_position)
-    else:
-        raise InvalidValue(
-            "diff", "give importer, origin and hs; or measure; or negotiation (one subject)"
-        )
-    _reflects(response, result.before, result.after)
-    return DiffPublic.model_validate(result)
+    result = differ.duty_diff(queries, importer, origin, hs, first, after, min_position)
+    return _diff_answer(response, result)
+
+
+@router.get(
+    "/measures/{id}/diff",
+    responses=_READ_STREAM,
+    summary="What changed in a measure between two points",
+    description="A measure's state: status, rates, scope, suspensions, rules." + _DIFF_TEXT,
+)
+def measure_diff(
+    _: Reader,
+    queries: QueriesDep,
+    measure_id: MeasureId,
+    first: PointQuery,
+    second: SecondPointQuery,
+    response: Response,
+    min_position: MinPosition = 0,
+) -> DiffPublic:
+    after = second.or_else(first)
+    result = differ.measure_diff(queries, str(measure_id), first, after, min_position)
+    return _diff_answer(response, result)
+
+
+@router.get(
+    "/negotiations/{id}/diff",
+    responses=_READ_STREAM,
+    summary="What changed in a negotiation between two points",
+    description="A negotiation's state: status, preconditions, proposals, truce." + _DIFF_TEXT,
+)
+def negotiation_diff(
+    _: Reader,
+    queries: QueriesDep,
+    negotiation_id: NegotiationId,
+    first: PointQuery,
+    second: SecondPointQuery,
+    response: Response,
+    min_position: MinPosition = 0,
+) -> DiffPublic:
+    after = second.or_else(first)
+    result = differ.negotiation_diff(queries, str(negotiation_id), first, after, min_position)
+    return _diff_answer(response, result)
 
 
 def _schema(model: type[EventIn]) -> dict[str, Any]:
     return model.model_json_schema()
 
 
-@router.get("/schemas", summary="The event schemas")
-def schemas() -> SchemasPublic:
+@router.get("/schemas", responses=documented(401, 403), summary="The event schemas")
+def schemas(_: Reader) -> SchemasPublic:
     """The JSON Schema of every event type a client can send, by CloudEvents type, and of
-    one line of a dataset file. Public, like /openapi.json."""
+    one line of a dataset file. A read like any other: public only when reads are."""
     events = {full_type(MEASURE, _type(model)): _schema(model) for model in MEASURE_EVENT_MODELS}
     events |= {
         full_type(NEGOTIATION, _type(model)): _schema(model) for model in NEGOTIATION_EVENT_MODELS

@@ -5,6 +5,11 @@ Roles: `writer` appends and reads, `auditor` reads everything and writes nothing
 say so (TRADELEDGER_PUBLIC_READ=1); writes never are. A missing or unknown key is 401
 (with `WWW-Authenticate`), a known key without the permission is 403.
 
+Every route under /v1 follows this matrix, `GET /v1/schemas` included. Open to all, and
+blind to credentials, are only the documentation FastAPI serves (/openapi.json, /docs,
+/redoc), which says nothing the API would not, and the health probes, which an
+orchestrator calls without a key.
+
 The keys and their roles are configuration (tradeledger.settings: TRADELEDGER_API_KEYS,
 TRADELEDGER_API_KEYS_FILE), compared there in constant time; the settings are the app's,
 passed to create_app.

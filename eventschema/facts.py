@@ -268,6 +268,31 @@ _NOTHING: tuple[object, ...] = (None, [], {})
 """What an optional field holds when a client gave nothing for it."""
 
 
+def _given(name: str, given: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema of an object whose field `name` is there, and as `given` says."""
+    return {"required": [name], "properties": {name: given}}
+
+
+_GIVEN: Mapping[str, dict[str, Any]] = {
+    "array": {"minItems": 1},
+    "object": {"minProperties": 1},
+    "value": {"not": {"type": "null"}},
+}
+"""How a field of each shape counts as given (see `_NOTHING`)."""
+
+
+def one_or_both_config(first: tuple[str, str], second: tuple[str, str]) -> ConfigDict:
+    """The config of a model that `one_or_both` checks, each field given as (name, shape:
+    array, object or value): its JSON Schema says the same, so that a client reading the
+    schema never sends what the validator refuses."""
+
+    def extra(schema: dict[str, Any], model: type[Any]) -> None:
+        _show_examples(schema, model)
+        schema["anyOf"] = [_given(first[0], _GIVEN[first[1]]), _given(second[0], _GIVEN[second[1]])]
+
+    return ConfigDict(extra="forbid", json_schema_extra=extra)
+
+
 def one_or_both(model: _M, first: str, second: str) -> _M:
     """`model` if it gives `first`, `second` or both; an event must change something."""
     if getattr(model, first) in _NOTHING and getattr(model, second) in _NOTHING:

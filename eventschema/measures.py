@@ -34,6 +34,8 @@ from eventschema.values import (
 class MeasureImposed(facts.MeasureEventIn):
     """A measure comes into existence with its initial rate and scope."""
 
+    model_config = facts.one_or_both_config(("rate_pct", "value"), ("rate_by_prefix", "object"))
+
     type: Literal["imposed"] = Field(description="The measure is imposed.")
     key: Key | None = facts.stream_key("measure", "us-cn-fentanyl")
     imposer: Country = Field(description="The country imposing the measure.")
@@ -132,6 +134,10 @@ class MeasureRateChanged(facts.MeasureChangeIn):
 class MeasureScopeChanged(facts.MeasureChangeIn):
     """Products enter or leave the measure's scope from effective_on."""
 
+    model_config = facts.one_or_both_config(
+        ("added_hs_prefixes", "array"), ("removed_hs_prefixes", "array")
+    )
+
     type: Literal["scope_changed"] = Field(description="The products covered change.")
     added_hs_prefixes: list[HsPrefix] = Field(
         default_factory=list, description="Products that enter the scope."
@@ -192,6 +198,10 @@ class MeasureTerminated(facts.MeasureChangeIn):
 
 class MeasurePrecedenceDeclared(facts.MeasureChangeIn):
     """Where this measure applies, the listed measures and layers do not."""
+
+    model_config = facts.one_or_both_config(
+        ("displaces_measure_ids", "array"), ("displaces_layers", "array")
+    )
 
     type: Literal["precedence_declared"] = Field(description="This measure displaces others.")
     displaces_measure_ids: list[MeasureRef] = Field(

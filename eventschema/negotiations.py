@@ -29,7 +29,9 @@ class NegotiationOpened(facts.NegotiationEventIn):
     key: Key | None = facts.stream_key("negotiation", "us-cn-trade-talks")
     title: NonBlank = Field(description="A readable title.", examples=["US-UK trade talks"])
     parties: list[Country] = Field(
-        min_length=2, description="The parties, at least two distinct countries."
+        min_length=2,
+        json_schema_extra={"uniqueItems": True},
+        description="The parties, at least two distinct countries.",
     )
 
     @field_validator("parties")

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from domain.errors import InvalidValue
 from domain.values import (
+    ISO_3166_ALPHA_2,
     MAX_RATE,
     RATE_PLACES,
     country_code,
@@ -119,8 +120,9 @@ Country = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^[A-Za-z]{2}$",
-            "description": "ISO 3166-1 alpha-2 country code (upper-cased on input).",
+            # The codes themselves, not a pattern any two letters match ("AA" is none).
+            "enum": sorted(ISO_3166_ALPHA_2),
+            "description": "ISO 3166-1 alpha-2 country code (also taken in lower case).",
             "examples": ["US", "CN"],
         }
     ),
@@ -133,8 +135,9 @@ Target = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^([A-Za-z]{2}|\\*)$",
-            "description": 'An origin: ISO 3166-1 alpha-2 code, or "*" for every origin.',
+            "enum": ["*", *sorted(ISO_3166_ALPHA_2)],
+            "description": 'An origin: ISO 3166-1 alpha-2 code (also taken in lower case), or "*" '
+            "for every origin.",
             "examples": ["CN", "*"],
         }
     ),

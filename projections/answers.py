@@ -1,5 +1,19 @@
 """The answers of the read side: plain frozen dataclasses, each saying which point on the
-three time axes it answers for and the log position it stands on (`AsOf`)."""
+three time axes it answers for and the log position it stands on (`AsOf`).
+
+Every list in an answer has one order, whatever order the read models return rows in
+(a rebuild's fresh indexes and statistics may change a query plan's), so that the same
+question gives the same bytes after an incremental projection and after a rebuild:
+
+- measures (applied, not_applied, a schedule's): by layer, name, key, id
+  (`evaluation.listing_order`); a schedule puts those in force first;
+- rates, coverage, exclusions: by HS prefix; finer lines: by HS prefix;
+- suspensions, precedence rules, status events of a termination: in the order they
+  took effect (effective day, then log position);
+- the events behind an applied measure: imposition, scope, rate, then each suspension
+  (and its extension) in that order; timeline entries: the order asked, then position;
+- a diff's changes: by facet; the events of a change: sorted.
+"""
 
 from __future__ import annotations
 

@@ -24,7 +24,13 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.values import ALL_PRODUCTS, prefixes_of
-from projections.facts import LATEST_PER_KEY_KINDS, START_UNKNOWN, FactRow, MeasureRow
+from projections.facts import (
+    LATEST_PER_KEY_KINDS,
+    START_UNKNOWN,
+    FactRow,
+    MeasureDescription,
+    MeasureRow,
+)
 
 
 class Reason(StrEnum):
@@ -120,7 +126,16 @@ def index_facts(facts: Iterable[FactRow], on: date) -> _Facts:
             indexed.suspensions.append(fact)
         elif fact.kind == "precedence":
             indexed.precedence.append(fact)
+    # The rows come in whatever order the query plan returns them, which a rebuild (new
+    # indexes, fresh statistics) may change: these lists are listed in answers, so each
+    # is put in the order it took effect, the log position breaking ties.
+    for kept in (indexed.terminated, indexed.suspensions, indexed.precedence):
+        kept.sort(key=_in_effect_order)
     return indexed
+
+
+def _in_effect_order(fact: FactRow) -> tuple[date, int]:
+    return fact.occurred_on, fact.position
 
 
 def active_suspensions(indexed: _Facts, on: date) -> list[ActiveSuspension]:
@@ -300,6 +315,8 @@ def evaluate_duty(
         )
         if in_force_and_in_scope:
             rules += _rules(by_id[measure_id], facts_by_measure.get(measure_id, []), hs, on)
+    # The first rule that displaces a measure names it: the earliest in effect.
+    rules.sort(key=lambda r: _in_effect_order(r.fact))
     applied: list[AppliedMeasure] = []
     skipped: list[SkippedMeasure] = []
     for measure_id, result in results.items():
@@ -326,6 +343,12 @@ def evaluate_duty(
             skipped.append(_skip(measure, Reason.DISPLACED, detail, [rule.fact.event_id]))
         else:
             skipped.append(result)
-    applied.sort(key=lambda a: (a.layer, a.name))
-    skipped.sort(key=lambda s: (s.layer, s.name))
+    applied.sort(key=listing_order)
+    skipped.sort(key=listing_order)
     return applied, skipped
+
+
+def listing_order(measure: EvaluatedMeasure | MeasureDescription) -> tuple[str, str, str, str]:
+    """How answers list measures: by layer and name, then key and id (which are unique),
+    so that two measures alike in layer and name are still listed the same way every time."""
+    return measure.layer, measure.name, measure.key, str(measure.measure_id)

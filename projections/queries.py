@@ -35,7 +35,7 @@ from projections.answers import (
     Timeline,
     TimelineEntry,
 )
-from projections.evaluation import AppliedMeasure, evaluate_duty
+from projections.evaluation import AppliedMeasure, evaluate_duty, listing_order
 from projections.facts import MeasureRow
 from projections.measure_states import measure_state
 from projections.progress import ReadModelProgress
@@ -196,7 +196,7 @@ class Queries:
         ]
         facts = self.view.facts_for([m.measure_id for m in rows], None, point)
         states = [measure_state(m, facts[m.measure_id], point) for m in rows]
-        states.sort(key=lambda s: (s.status != "in_force", s.layer, s.name))
+        states.sort(key=lambda s: (s.status != "in_force", *listing_order(s)))
         return Schedule(imposer_code, origin_code, point, tuple(states))
 
     # -- negotiations ----------------------------------------------------------------

@@ -13,9 +13,8 @@ the defaults from their clock (`resolve`), so that one point can be asked again 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from domain.errors import InvalidValue
 from domain.values import end_of_day, utc_instant
 from projections.render import parse_point
 
@@ -83,7 +82,15 @@ def _day(value: date | None) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
+_FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+_LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+
+
 def _instant(value: date | datetime | None, field: str) -> datetime | None:
+    """The instant an axis names, in UTC. At the edges of the representable range (the
+    last day has no next day to end at; 0001-01-01T00:00:00+14:00 has no UTC equivalent)
+    it is the first or last instant there is: every recorded instant is between those,
+    so the answer is the same, and a valid date or RFC 3339 instant is never refused."""
     if value is None:
         return None
     try:
@@ -91,8 +98,7 @@ def _instant(value: date | datetime | None, field: str) -> datetime | None:
             return utc_instant(value, field)
         return end_of_day(value)
     except OverflowError:
-        # The first or last representable day has no end of day, or no UTC equivalent.
-        raise InvalidValue(field, f"{value.isoformat()} is out of the supported range") from None
+        return _FIRST_INSTANT if value.year == 1 else _LAST_INSTANT
 
 
 NOW = TimePoint()

@@ -92,7 +92,9 @@ class ViewReading(ViewBase):
             " AND m.position <= ? AND (m.retracted_at IS NULL OR m.retracted_at > ?)",
             (imposer, origin, known_at, position, position),
         )
-        return [self._measure(r) for r in rows]
+        # A measure targeting both `origin` and "*" has two target rows: list it once.
+        measures = {r["measure_id"]: r for r in rows}
+        return [self._measure(r) for r in measures.values()]
 
     def finer_keys(self, measure_ids: Sequence[UUID], digits: str, limit: int) -> list[str]:
         """HS prefixes longer than `digits` that start with it and that these measures'

@@ -182,8 +182,6 @@ def test_filters_combine(client: TestClient) -> None:
     [
         ({"type": "rate_raised"}, "query.type", "'rate_raised' is not an event type"),
         ({"type": "measure.opened"}, "query.type", "is not an event type"),
-        ({"stream": "us-xx-nothing"}, "query.stream", "no measure or negotiation has the key"),
-        ({"stream": str(UUID(int=7))}, "query.stream", "no stream has the id"),
         ({"stream": "shared"}, "query.stream", "is the key of a measure and of a negotiation"),
         ({"after": "-1"}, "query.after", "greater than or equal to 0"),
         ({"limit": "0"}, "query.limit", "greater than or equal to 1"),
@@ -202,6 +200,19 @@ def test_a_bad_filter_is_refused_naming_the_parameter(
     [error] = response.json()["errors"]
     assert error["field"] == field
     assert says in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("stream", "says"),
+    [("us-xx-nothing", "no measure or negotiation has the key"), (str(UUID(int=7)), "no stream")],
+)
+def test_a_filter_naming_no_stream_is_not_found(client: TestClient, stream: str, says: str) -> None:
+    """Like a stream in the path: a well-formed reference to nothing is a 404."""
+    response = client.get("/v1/events", params={"stream": stream})
+
+    assert response.status_code == 404
+    assert response.json()["rule"] == "stream_not_found"
+    assert says in response.json()["detail"]
 
 
 def test_a_follower_misses_nothing_while_four_writers_append(client: TestClient) -> None:

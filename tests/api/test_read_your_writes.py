@@ -39,7 +39,7 @@ READ_ROUTES = [
     ("/v1/schedules/US", {"origin": "CN", "on": "2025-04-15"}),
     ("/v1/measures/us-cn-reciprocal/timeline", {}),
     ("/v1/negotiations/us-cn-trade-talks/timeline", {}),
-    ("/v1/diff", {"measure": "us-cn-reciprocal", "on": "2025-04-01", "on2": "2025-05-20"}),
+    ("/v1/measures/us-cn-reciprocal/diff", {"on": "2025-04-01", "on2": "2025-05-20"}),
 ]
 
 

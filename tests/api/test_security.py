@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 
 from api.settings import Settings
 from tests.api.conftest import (
@@ -32,11 +34,19 @@ READS = [
     "/v1/schedules/US?origin=CN",
     "/v1/measures/us-cn-fentanyl/timeline",
     "/v1/negotiations/us-cn-trade-talks/timeline",
-    "/v1/diff?measure=us-cn-fentanyl",
+    "/v1/measures/us-cn-fentanyl/diff",
+    "/v1/negotiations/us-cn-trade-talks/diff",
+    "/v1/diff/duty?importer=US&origin=CN&hs=9503",
     "/v1/events",
+    "/v1/schemas",
 ]
 STREAM = "/v1/events/stream"
-PUBLIC = ["/openapi.json", "/docs", "/v1/schemas"]
+PUBLIC = ["/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"]
+"""FastAPI's documentation, open to all (it says nothing the API would not)."""
+
+PUBLIC_OPERATIONS = {("GET", "/healthz"), ("GET", "/readyz")}
+"""Operations of the OpenAPI document open to all: the health probes an orchestrator
+calls without a key (if the app has them). Every other one follows the role matrix."""
 
 Write = tuple[str, Callable[[int], dict[str, Any]]]
 WRITES: list[Write] = [
@@ -114,8 +124,73 @@ def test_public_reads_open_reads_to_anonymous_callers(make_client: MakeClient) -
 
 def test_the_documentation_is_public(anonymous: TestClient) -> None:
     statuses = {path: anonymous.get(path).status_code for path in PUBLIC}
+    with_a_wrong_key = {
+        path: anonymous.get(path, headers=bearer("not-a-key")).status_code for path in PUBLIC
+    }
 
     assert statuses == dict.fromkeys(PUBLIC, 200)
+    assert with_a_wrong_key == dict.fromkeys(PUBLIC, 200)
+
+
+def _operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
+    document: dict[str, Any] = client.get("/openapi.json").json()
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def _concrete(path: str) -> str:
+    """A path of the document with a value in each parameter (`{id}` -> a stream key)."""
+    return path.replace("{id}", "us-cn-fentanyl").replace("{imposer}", "US")
+
+
+def test_every_documented_operation_refuses_callers_without_a_valid_key(
+    anonymous: TestClient,
+) -> None:
+    """Walks the app's own OpenAPI document, so a route added later is covered too: with
+    reads private, no key and an unknown key are each refused (401 problem+json, with
+    the challenge), before the request's own values are even looked at."""
+    refused: dict[str, tuple[int, int]] = {}
+    walked = []
+
+    for method, path, operation in _operations(anonymous):
+        if (method, path) in PUBLIC_OPERATIONS:
+            continue
+        walked.append((method, path))
+        url = _concrete(path)
+        missing = anonymous.request(method, url)
+        unknown = anonymous.request(method, url, headers=bearer("not-a-key"))
+
+        assert operation.get("security") == [{"HTTPBearer": []}], (method, path)
+        assert "401" in operation["responses"], (method, path)
+        for response in (missing, unknown):
+            if response.status_code != 401:
+                refused[f"{method} {path}"] = (missing.status_code, unknown.status_code)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+    assert not refused, f"answered without a valid key: {refused}"
+    assert ("GET", "/v1/schemas") in walked
+    assert len(walked) >= 16
+
+
+def test_only_the_documentation_and_the_probes_are_routes_outside_the_document(
+    anonymous: TestClient,
+) -> None:
+    """A route left out of the OpenAPI document would escape the walk above."""
+    documented = {path for _, path, _ in _operations(anonymous)}
+    app = anonymous.app
+    assert isinstance(app, FastAPI)
+
+    undocumented = {
+        path
+        for context in iter_route_contexts(app.routes)
+        if (path := getattr(context.route, "path", None)) not in documented
+    }
+
+    assert undocumented <= set(PUBLIC) | {path for _, path in PUBLIC_OPERATIONS}
 
 
 # -- writes -----------------------------------------------------------------------------
