@@ -1,5 +1,6 @@
-"""The commands that keep the read models: `rebuild` (drop them and project the whole log
-again) and `project` (the worker that follows the log, for PostgreSQL deployments)."""
+"""The commands that keep the read models: `rebuild` (project the whole log into new read
+models beside those in use, and switch to them when done) and `project` (the worker that
+follows the log, for PostgreSQL deployments)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,43 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from storage.bell import LogBell
+from storage.undecodable import UndecodableEvent
 from tradeledger.bootstrap import open_services
 
 
 def rebuild() -> None:
-    """Drop every read model and rebuild it from the event log (resumable)."""
+    """Rebuild the read models from the event log, beside those in use, and switch to
+    the new ones in one transaction once they are complete (resumable).
+
+    Readers, here and in a running server, are answered by the read models in use until
+    the switch. A stored event that does not decode stops the rebuild with one `error:`
+    line naming it, and the read models in use stay as they were, unless
+    TRADELEDGER_ON_UNDECODABLE=skip (then it is skipped, and answers name it).
+    """
     with closing(open_services()) as services:
-        total = services.projector.log_position()
-        with _progress() as bar:
-            task = bar.add_task("projecting", total=total)
-            count = services.projector.rebuild(
-                lambda done, end: bar.update(task, completed=done, total=end)
+        projector = services.projector
+        projector.tell_undecodable = _quiet
+        total = projector.log_position()
+        try:
+            with _progress() as bar:
+                task = bar.add_task("projecting", total=total)
+                count = projector.rebuild(
+                    lambda done, end: bar.update(task, completed=done, total=end)
+                )
+        except UndecodableEvent as error:
+            typer.echo(
+                f"error: the rebuild stopped: {error.message}; the read models in use are "
+                "unchanged (TRADELEDGER_ON_UNDECODABLE=skip rebuilds past it)",
+                err=True,
             )
-    typer.echo(f"rebuilt the read models from {count} events")
+            raise typer.Exit(1) from None
+    skipped = projector.undecodable_seen
+    note = f", skipping {skipped} undecodable" if skipped else ""
+    typer.echo(f"rebuilt the read models from {count} events{note}")
+
+
+def _quiet(_: UndecodableEvent) -> None:
+    """The CLI reports undecodable events itself, on one line each."""
 
 
 def project(
@@ -49,7 +74,15 @@ def project(
         projector = services.projector
         done = 0
         while not stop.is_set():
-            projected = projector.catch_up(limit=projector.batch_size)
+            try:
+                projected = projector.catch_up(limit=projector.batch_size)
+            except UndecodableEvent as error:
+                typer.echo(
+                    f"error: the projection stopped at position {error.position}: "
+                    f"{error.message} (TRADELEDGER_ON_UNDECODABLE=skip goes on past it)",
+                    err=True,
+                )
+                raise typer.Exit(1) from None
             done += projected
             if projected == 0:
                 break
