@@ -61,7 +61,7 @@ class Damage:
     """Log position of the event whose row was deleted (TALKS, version 2)."""
 
 
-def _damage(url: str) -> Damage:
+def damage_store(url: str) -> Damage:
     """Overwrite the state of RECIPROCAL's version 3 and delete TALKS's version 2."""
     config = parse_database_url(url)
     if config.backend == "sqlite":
@@ -179,7 +179,7 @@ def test_a_damaged_row_is_named_and_the_read_side_stays_up(recorded: tuple[str, 
         before = _duty(server)
         assert before.status_code == 200, before.text
 
-        damage = _damage(url)
+        damage = damage_store(url)
 
         # The log is served up to the damaged event, which is named; past it, the rest.
         first = _read_log(server, 0)
