@@ -312,6 +312,8 @@ def _one_line(error: ErrorDetails) -> str:
         message = f"must be at least {context['ge']}{shown}"
     elif kind == "greater_than":
         message = f"must be more than {context['gt']}{shown}"
+    elif kind == "literal_error":
+        message = f"expected {context['expected']}{shown}"
     else:
         message = error["msg"]
     return re.sub(r"\s+", " ", f"{variable}: {message}").strip()
