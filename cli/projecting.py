@@ -7,13 +7,14 @@ from __future__ import annotations
 import signal
 import threading
 from contextlib import closing
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from projections.projector import SKIP, Projector
 from storage.bell import LogBell
-from storage.undecodable import UndecodableEvent
+from storage.undecodable import UndecodableEvent, UndecodableHook
 from tradeledger.bootstrap import open_services
 
 
@@ -28,7 +29,7 @@ def rebuild() -> None:
     """
     with closing(open_services()) as services:
         projector = services.projector
-        projector.tell_undecodable = _quiet
+        projector.tell_undecodable = _told(projector)
         total = projector.log_position()
         try:
             with _progress() as bar:
@@ -48,8 +49,16 @@ def rebuild() -> None:
     typer.echo(f"rebuilt the read models from {count} events{note}")
 
 
-def _quiet(_: UndecodableEvent) -> None:
-    """The CLI reports undecodable events itself, on one line each."""
+def _told(projector: Projector) -> UndecodableHook:
+    """How a command tells of an undecodable event as the projector meets it: in skip
+    mode one `warning:` line each; in stop mode nothing (the command's `error:` line
+    names it)."""
+
+    def warn(error: UndecodableEvent) -> None:
+        if projector.on_undecodable == SKIP:
+            typer.echo(f"warning: skipping {error.message}", err=True)
+
+    return warn
 
 
 def project(
@@ -72,17 +81,13 @@ def project(
         signal.signal(sig, stop_soon)
     with closing(open_services()) as services:
         projector = services.projector
+        projector.tell_undecodable = _told(projector)
         done = 0
         while not stop.is_set():
             try:
                 projected = projector.catch_up(limit=projector.batch_size)
             except UndecodableEvent as error:
-                typer.echo(
-                    f"error: the projection stopped at position {error.position}: "
-                    f"{error.message} (TRADELEDGER_ON_UNDECODABLE=skip goes on past it)",
-                    err=True,
-                )
-                raise typer.Exit(1) from None
+                _stopped_at(error)
             done += projected
             if projected == 0:
                 break
@@ -93,8 +98,20 @@ def project(
         bell.add(wake.set)
         try:
             projector.run_until(stop, wake, poll_interval)
+        except UndecodableEvent as error:
+            _stopped_at(error)
         finally:
             bell.close()
+
+
+def _stopped_at(error: UndecodableEvent) -> NoReturn:
+    """End `project` with one line: stop mode met an event that does not decode."""
+    typer.echo(
+        f"error: the projection stopped before {error.message} "
+        "(TRADELEDGER_ON_UNDECODABLE=skip goes on past it)",
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 def _progress() -> Progress:

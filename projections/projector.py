@@ -191,9 +191,12 @@ class Projector:
         self.on_undecodable = on_undecodable
         """STOP or SKIP: what to do at an event that does not decode (see module doc)."""
         self.undecodable_seen = 0
-        """Undecodable events met by this projector (each time it meets one, in stop mode)."""
+        """Undecodable events this projector has met (a counter for a metric)."""
         self.tell_undecodable: UndecodableHook = _log_undecodable
-        """Told of each undecodable event met: a log line by default; a metric's hook."""
+        """Told of each undecodable event met (once in a row, however often stop mode
+        meets it again): a log line by default. There is no metrics registry yet: this
+        is where a counter goes."""
+        self._last_told = 0
         self.wake_follower: Callable[[], None] | None = None
         """Set while a follower thread projects for this process: a commit then only wakes
         it, and the thread that committed returns at once (see project_committed)."""
@@ -335,8 +338,10 @@ class Projector:
             try:
                 event = decode(mapper, notification)
             except UndecodableEvent as error:
-                self.undecodable_seen += 1
-                self.tell_undecodable(error)
+                if error.position != self._last_told:  # stop mode meets it again and again
+                    self._last_told = error.position
+                    self.undecodable_seen += 1
+                    self.tell_undecodable(error)
                 if self.on_undecodable == STOP:
                     return rows, skipped, error
                 skipped.append(error)

@@ -257,6 +257,10 @@ def test_a_damaged_row_is_named_and_the_read_side_stays_up(recorded: tuple[str, 
         rebuilt, statuses = _rebuild(url, cwd, server, "skip")
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert "skipping 1 undecodable" in rebuilt.stdout
+        assert rebuilt.stderr.strip().splitlines() == [
+            f"warning: skipping the event at log position {damage.corrupted} (stream "
+            f"{RECIPROCAL}, version 3) does not decode: {problem['reason']}"
+        ]
         assert statuses and set(statuses) == {200}
         after_rebuild = _duty(server).json()
         assert after_rebuild["undecodable_positions"] == [damage.corrupted]
