@@ -16,6 +16,12 @@ client that disconnects is unregistered at once (the response listens for the
 disconnect and cancels the stream). Idle streams get a comment line every
 `heartbeat_seconds`, which also re-reads the log, so a lost notification delays an
 event by at most one heartbeat.
+
+A stored event that does not decode (a damaged row) is named, never a bare 500: a page
+of `GET /v1/events` ends before it, and the next read answers problem+json 500
+`undecodable_event` with its position and stream (read on with `after=<position>`); the
+SSE stream sends it as an `event: undecodable` message whose `id:` is its position and
+whose data is that problem, then goes on after it.
 """
 
 from __future__ import annotations
@@ -34,10 +40,11 @@ from starlette.types import Receive, Scope, Send
 
 from api.dependencies import EventLogDep, LogBellDep, LogFilterQuery, Reader, SettingsDep
 from api.models import CloudEventPublic, EventsPagePublic
-from api.problems import documented
+from api.problems import PROBLEM_TYPES, Problem, documented
 from domain.errors import InvalidValue
 from storage.bell import LogBell
 from storage.eventlog import EventLog, LogFilter
+from storage.undecodable import UndecodableEvent
 
 router = APIRouter(prefix="/v1", tags=["event log"])
 
@@ -53,7 +60,9 @@ AfterQuery = Annotated[
 ]
 
 
-@router.get("/events", responses=documented(401, 403, 404, 422), summary="The global event log")
+@router.get(
+    "/events", responses=documented(401, 403, 404, 422, 500), summary="The global event log"
+)
 def events(
     _: Reader,
     log: EventLogDep,
@@ -69,6 +78,10 @@ def events(
     Pass the page's `next_after` as `after` to continue; you are caught up when it equals
     `high_water`. Following the cursor never skips an event, even one that commits later
     than events with higher positions could have (the store commits in position order).
+
+    A stored event that does not decode ends a page before it; reading from there answers
+    500 `undecodable_event` naming its `position` and `stream_id`. Pass that position as
+    `after` to read on past it.
     """
     page = log.read(after or 0, limit, where)
     if not page.caught_up:
@@ -172,6 +185,24 @@ def _frame(entry_json: str, position: int) -> bytes:
     return f"id: {position}\ndata: {entry_json}\n\n".encode()
 
 
+def _undecodable_frame(error: UndecodableEvent) -> bytes:
+    """An `undecodable` message naming the damaged event; its id moves a reconnecting
+    client's cursor past it, as the stream itself goes on past it."""
+    problem = Problem(
+        type=f"{PROBLEM_TYPES}undecodable-event",
+        title="Undecodable event",
+        status=500,
+        detail=error.message,
+        instance="/v1/events/stream",
+        rule="undecodable_event",
+        position=error.position,
+        stream_id=error.stream_id,
+        version=error.version,
+        reason=error.reason,
+    ).model_dump_json(exclude_none=True)
+    return f"event: undecodable\nid: {error.position}\ndata: {problem}\n\n".encode()
+
+
 async def _follow(
     log: EventLog, bell: LogBell, where: LogFilter, after: int, heartbeat: float
 ) -> AsyncIterator[bytes]:
@@ -184,7 +215,12 @@ async def _follow(
         while True:
             # Cleared before reading: a commit the read misses rings again afterwards.
             wakeup.clear()
-            page = await run_in_threadpool(log.read, cursor, SSE_PAGE, where)
+            try:
+                page = await run_in_threadpool(log.read, cursor, SSE_PAGE, where)
+            except UndecodableEvent as error:
+                yield _undecodable_frame(error)
+                cursor = error.position
+                continue
             for entry in page.entries:
                 yield _frame(CloudEventPublic.of(entry).model_dump_json(), entry.position)
             cursor = page.next_after

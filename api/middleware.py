@@ -12,7 +12,7 @@ from http import HTTPStatus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import PROBLEM_JSON, Problem
+from api.problems import PROBLEM_JSON, Problem, new_error_id, unexpected_detail
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +23,15 @@ async def send_problem(
     detail: str,
     instance: str,
     extra_headers: list[tuple[bytes, bytes]] | None = None,
+    error_id: str | None = None,
 ) -> None:
     body = Problem(
-        type="about:blank", title=status.phrase, status=status, detail=detail, instance=instance
+        type="about:blank",
+        title=status.phrase,
+        status=status,
+        detail=detail,
+        instance=instance,
+        error_id=error_id,
     ).model_dump(mode="json", exclude_none=True)
     data = json.dumps(body).encode()
     headers = [
@@ -123,11 +129,15 @@ class UnexpectedErrors:
         try:
             await self.app(scope, receive, watch)
         except Exception:
-            logger.exception("unexpected error on %s %s", scope.get("method"), scope["path"])
+            error_id = new_error_id()
+            logger.exception(
+                "unexpected error %s on %s %s", error_id, scope.get("method"), scope["path"]
+            )
             if not started:
                 await send_problem(
                     send,
                     HTTPStatus.INTERNAL_SERVER_ERROR,
-                    "an unexpected error occurred; it has been logged",
+                    unexpected_detail(error_id),
                     scope["path"],
+                    error_id=error_id,
                 )

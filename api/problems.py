@@ -7,12 +7,22 @@ Domain errors carry a stable `rule`; the table below maps each kind to an HTTP s
 own errors (404, 405, request validation) and unexpected exceptions get the same shape,
 so a client parses one format. Nothing here ever puts a stack trace or an exception's
 text from deep inside into a response: unexpected errors are logged server-side and
-answered with a generic 500.
+answered with a generic 500 whose `error_id` is also in the log line, for an operator to
+find it.
+
+A damaged record is named, never a bare 500: a stored event that does not decode answers
+500 `undecodable_event` with its log position, stream and version (read on with
+`after=<position>`), and a write to a stream with such an event or a missing version
+answers 500 `stream_unreadable`. Both are 500 (the request is valid; the server's own
+record is at fault) without Retry-After: unlike a store outage (503), asking again does
+not help until an operator repairs the row, and unlike a conflict (409) there is nothing
+the client could change in its request.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -34,6 +44,7 @@ from domain.errors import (
     InvalidValue,
     StreamAlreadyExists,
     StreamNotFound,
+    StreamUnreadable,
     UnknownEventReference,
     UnknownEventType,
     VersionConflict,
@@ -43,6 +54,7 @@ from domain.idempotency import IdempotencyKeyReused
 from domain.values import ECHO_LIMIT, shorten
 from eventschema import measure_event_types, negotiation_event_types
 from projections.progress import ReadModelBehind
+from storage.undecodable import UndecodableEvent
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +75,7 @@ DOMAIN_ERROR_STATUS: Sequence[tuple[type[DomainError | ReadModelBehind], HTTPSta
     (DuplicateEventId, HTTPStatus.CONFLICT),
     (InvalidTransition, HTTPStatus.CONFLICT),
     (InvalidMeasureChange, HTTPStatus.CONFLICT),
+    (StreamUnreadable, HTTPStatus.INTERNAL_SERVER_ERROR),
     (StreamNotFound, HTTPStatus.NOT_FOUND),
     (NoSuchStream, HTTPStatus.NOT_FOUND),
     (WrongStreamKind, HTTPStatus.NOT_FOUND),
@@ -130,7 +143,22 @@ class Problem(BaseModel):
         default=None, description="Reads not served in time: the log position asked for."
     )
     position: int | None = Field(
-        default=None, description="Reads not served in time: the position reached meanwhile."
+        default=None,
+        description="Reads not served in time: the position reached meanwhile. An "
+        "undecodable event: its log position (read on with `after` set to it).",
+    )
+    stream_id: str | None = Field(
+        default=None, description="A damaged record: the stream of the unreadable event."
+    )
+    version: int | None = Field(
+        default=None,
+        description="A damaged record: the version in the stream that does not decode or is "
+        "missing.",
+    )
+    reason: str | None = Field(default=None, description="A damaged record: why, in short.")
+    error_id: str | None = Field(
+        default=None,
+        description="Unexpected errors: the id under which the server logged this one.",
     )
 
 
@@ -192,6 +220,10 @@ def domain_error_response(request: Request, error: DomainError) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(error, BatchItemError):
         members["index"] = error.index
+    if isinstance(cause, StreamUnreadable):
+        members.update(stream_id=str(cause.stream_id), version=cause.version, reason=cause.reason)
+        if cause.position is not None:
+            members["position"] = cause.position
     if isinstance(cause, VersionConflict):
         members["current_version"] = cause.current_version
         members["expected_version"] = cause.expected_version
@@ -278,6 +310,21 @@ async def _on_read_model_behind(request: Request, error: Exception) -> JSONRespo
     )
 
 
+async def _on_undecodable(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, UndecodableEvent)
+    logger.error("%s (on %s %s)", error.message, request.method, request.url.path)
+    return problem(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        f"{error.message}; the log goes on after it: read with after={error.position}",
+        request.url.path,
+        rule="undecodable_event",
+        position=error.position,
+        stream_id=error.stream_id,
+        version=error.version,
+        reason=error.reason,
+    )
+
+
 async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = validation_errors(error.errors())
@@ -343,18 +390,39 @@ _on_store_error = _logged(
     "the store is unavailable; try again later",
     headers={"Retry-After": "5"},
 )
-_on_unexpected = _logged(
-    logging.ERROR,
-    "unexpected error",
-    HTTPStatus.INTERNAL_SERVER_ERROR,
-    "an unexpected error occurred; it has been logged",
-)
+
+
+def new_error_id() -> str:
+    """A short id that a 500 answer and its log line share (never derived from the error)."""
+    return uuid.uuid4().hex[:12]
+
+
+def unexpected_detail(error_id: str) -> str:
+    return f"an unexpected error occurred; it has been logged as error {error_id}"
+
+
+async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    error_id = new_error_id()
+    logger.error(
+        "unexpected error %s on %s %s",
+        error_id,
+        request.method,
+        request.url.path,
+        exc_info=error,
+    )
+    return problem(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        unexpected_detail(error_id),
+        request.url.path,
+        error_id=error_id,
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer every error of `app` with problem details."""
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(ReadModelBehind, _on_read_model_behind)
+    app.add_exception_handler(UndecodableEvent, _on_undecodable)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(NotAuthenticated, _on_not_authenticated)
@@ -372,6 +440,9 @@ _DESCRIPTIONS: Mapping[int, str] = {
     401: "No API key, or an unknown one (see WWW-Authenticate).",
     403: "The key's role may not do this (auditors never write).",
     404: "No stream with this id or key.",
+    500: "The server's own record is damaged (`undecodable_event`, `stream_unreadable`: the "
+    "position, stream and version are named), or an unexpected error (its `error_id` is in "
+    "the server's log).",
     409: "The request conflicts with what is recorded (version, existing stream, a rule of "
     "the domain); nothing was written.",
     413: "The request body is over the configured limit.",

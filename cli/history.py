@@ -21,6 +21,7 @@ from projections import diff as differ
 from projections.queries import Queries
 from projections.timepoint import TimePoint
 from storage.eventlog import EventLog, LogFilter
+from storage.undecodable import UndecodableEvent
 from tradeledger.bootstrap import open_ledger
 
 
@@ -39,16 +40,29 @@ def events(
 
     Columns: position, stream, version, type, event_id, effective_on, announced_at (and
     recorded_at, when the store keeps record times).
+
+    A stored event that does not decode (a damaged row) is reported on stderr as one
+    `error:` line naming its position, stream and version; the listing goes on past it,
+    so that an auditor sees everything that can be read, and the command then exits
+    with status 1.
     """
+    damaged: list[UndecodableEvent] = []
+
+    def report(error: UndecodableEvent) -> None:
+        damaged.append(error)
+        typer.echo(f"error: {error.message}", err=True)
+
     with closing(open_ledger()) as ledger:
         log = EventLog(ledger)
         where = LogFilter(stream_id=_stream_id(log, stream) if stream is not None else None)
-        entries = log.entries(after, where, limit)
+        entries = log.entries(after, where, limit, on_undecodable=report)
         if as_json:
             for entry in entries:
                 typer.echo(json.dumps(log_json(entry), ensure_ascii=False))
         else:
             print_table([log_text(entry) for entry in entries])
+    if damaged:
+        raise typer.Exit(1)
 
 
 def _stream_id(log: EventLog, ref: str) -> UUID:

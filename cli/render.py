@@ -27,10 +27,14 @@ def print_json(value: Any) -> None:
 
 
 def as_of_line(point: AsOf) -> str:
-    return (
+    line = (
         f"on {point.on.isoformat()}, as known at {instant_text(point.known_at)}, "
         f"as recorded at {instant_text(point.recorded_at)} (log position {point.position})"
     )
+    if point.undecodable_positions:
+        positions = ", ".join(str(p) for p in point.undecodable_positions)
+        line += f"; not taking into account the undecodable events at positions {positions}"
+    return line
 
 
 def pct(value: Any) -> str:

@@ -44,6 +44,28 @@ class StreamNotFound(DomainError):
         self.ref = ref
 
 
+class StreamUnreadable(DomainError):
+    """A stream's stored events cannot be read back, so nothing can be decided on it: one
+    of them does not decode, or a version is missing (a row deleted from the store). Not
+    a rule the request broke: the record is damaged, and stays so until an operator
+    repairs it, so a retry cannot help. Raised before anything is written."""
+
+    rule = "stream_unreadable"
+
+    def __init__(
+        self, stream_id: UUID, version: int, reason: str, position: int | None = None
+    ) -> None:
+        at = f" (log position {position})" if position is not None else ""
+        super().__init__(
+            f"stream {stream_id} cannot be read: version {version}{at} {reason}; "
+            "nothing was written"
+        )
+        self.stream_id = stream_id
+        self.version = version
+        self.reason = reason
+        self.position = position
+
+
 class StreamAlreadyExists(DomainError):
     """A create command named an id (or key) that is already taken."""
 

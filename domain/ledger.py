@@ -24,7 +24,13 @@ from eventsourcing.domain import (
     DomainEventProtocol,
     MutableOrImmutableAggregate,
 )
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    PersistenceError,
+    Recording,
+    Transcoder,
+)
 from eventsourcing.utils import Environment, EnvType
 
 from domain import transcodings
@@ -42,6 +48,7 @@ from domain.errors import (
     InvalidValue,
     StreamAlreadyExists,
     StreamNotFound,
+    StreamUnreadable,
     VersionConflict,
     WrongStreamKind,
 )
@@ -317,7 +324,7 @@ class Ledger(Application[UUID]):
     def _load(self, stream_id: UUID, cls: type[_A], kind: str) -> _A:
         """The stream as the store holds it (never the kept state)."""
         try:
-            aggregate: object = self.repository.get(stream_id, projector_func=_project)
+            aggregate: object = self._get(stream_id)
         except AggregateNotFoundError:
             raise StreamNotFound(stream_id, kind) from None
         if not isinstance(aggregate, cls):
@@ -340,13 +347,46 @@ class Ledger(Application[UUID]):
     def _load_stream(self, stream_id: UUID) -> LedgerAggregate | None:
         """The stream as the store holds it, of either kind; None when there is none."""
         try:
-            aggregate: object = self.repository.get(stream_id, projector_func=_project)
+            aggregate: object = self._get(stream_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(aggregate, LedgerAggregate):
             # An id of the ledger's own bookkeeping (an idempotency key's record).
             raise StreamNotFound(stream_id)
         return aggregate
+
+    def _get(self, stream_id: UUID) -> object:
+        """The stream replayed from the store; StreamUnreadable when one of its stored
+        events does not decode or a version is missing (a deleted row), so that a write
+        to a damaged stream is refused by name, and writes nothing."""
+        try:
+            return self.repository.get(stream_id, projector_func=_project)
+        except (AggregateNotFoundError, PersistenceError):
+            raise  # no such stream, or the store failed: not a damaged row
+        except Exception as error:
+            damage = self._damage(stream_id)
+            if damage is None:
+                raise
+            raise damage from error
+
+    def _damage(self, stream_id: UUID) -> StreamUnreadable | None:
+        """What makes the stored stream unreadable (the first gap in its versions, or its
+        first event that does not decode), if anything does."""
+        expected = 1
+        for stored in self.recorder.select_events(stream_id):
+            if stored.originator_version != expected:
+                return StreamUnreadable(
+                    stream_id, expected, "is missing (a gap in the stream's versions)"
+                )
+            try:
+                self.mapper.to_domain_event(stored)
+            except Exception as error:
+                cause = error.__cause__ or error
+                return StreamUnreadable(
+                    stream_id, expected, f"does not decode ({type(cause).__name__})"
+                )
+            expected += 1
+        return None
 
     def _stored_version(self, stream_id: UUID) -> int:
         last = self.recorder.select_events(stream_id, desc=True, limit=1)

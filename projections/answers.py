@@ -36,6 +36,10 @@ class AsOf:
     known_at: datetime
     recorded_at: datetime
     position: int
+    undecodable_positions: tuple[int, ...] = ()
+    """Positions up to `position` of stored events that do not decode and that the read
+    models were told to skip (TRADELEDGER_ON_UNDECODABLE=skip): what the answer does not
+    know. Empty for an undamaged record."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import threading
 
 from projections.projector import Projector
 from storage.bell import LogBell
+from storage.undecodable import UndecodableEvent
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,12 @@ class Follower:
             self._wake.clear()
             try:
                 self.projector.catch_up()
+            except UndecodableEvent:
+                # Stop mode: the projector has told of it; try again now and then, so
+                # that it goes on once the row is repaired (or the setting changed).
+                self.failures += 1
+                self._stop.wait(self.max_backoff)
+                continue
             except Exception:
                 self.failures += 1
                 logger.exception(

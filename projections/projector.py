@@ -13,6 +13,17 @@ the composition root); in each API process, a follower (projections.follower) fo
 commits of other processes; on PostgreSQL, also the `tradeledger project` worker. After
 each batch it commits it tells the read models' progress, which wakes the readers
 waiting for a position.
+
+A stored event that does not decode (a damaged row, storage.undecodable) is met as the
+operator chose (TRADELEDGER_ON_UNDECODABLE): `stop` (the default) projects everything
+before it and raises UndecodableEvent, so the read models never fold past a hole and
+their position says where they stopped; `skip` projects past it and records it
+(position, stream, reason) in the read models, so that every answer standing on it
+names it. Either way `tell_undecodable` hears of it (a log line; a metric's hook).
+
+A rebuild writes new read models beside those in use (tables under SHADOW_SUFFIX, their
+own tracking position) and puts them in place in one transaction once they have caught
+up with the log; if it fails, the read models in use never changed.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Final
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -36,6 +48,7 @@ from projections.progress import ReadModelProgress
 from projections.view_reading import UnkeptEvent
 from projections.views import ReadModelView
 from storage import RecordedNotification, RecordTimeRecorder
+from storage.undecodable import UndecodableEvent, UndecodableHook, decode
 
 logger = logging.getLogger(__name__)
 
@@ -89,18 +102,25 @@ class _BatchWriter:
             self._executor.shutdown()
 
     def submit(
-        self, rows: Sequence[Rows], tracking: Tracking, events: int, *, in_background: bool
+        self,
+        rows: Sequence[Rows],
+        tracking: Tracking,
+        events: int,
+        skipped: Sequence[UndecodableEvent] = (),
+        *,
+        in_background: bool,
     ) -> None:
-        """Write `rows` and `tracking`, in the background or now (a last, short batch)."""
+        """Write `rows`, `skipped` and `tracking`, in the background or now (a last, short
+        batch)."""
         assert self._pending is None, "wait() for the pending batch first"
         if in_background:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="projector-writer")
-            self._pending = self._executor.submit(self._view.project, rows, tracking)
+            self._pending = self._executor.submit(self._view.project, rows, tracking, skipped)
         else:
             self._pending = Future()
             try:
-                self._view.project(rows, tracking)
+                self._view.project(rows, tracking, skipped)
             except Exception as error:  # raised by wait(), as from the background
                 self._pending.set_exception(error)
             else:
@@ -133,6 +153,14 @@ events to it (see Projector.project_committed)."""
 Progress = Callable[[int, int], None]
 """Called with (position reached, last position in the log) after each batch."""
 
+STOP: Final = "stop"
+SKIP: Final = "skip"
+"""What a projection does at an event that does not decode (TRADELEDGER_ON_UNDECODABLE)."""
+
+
+def _log_undecodable(error: UndecodableEvent) -> None:
+    logger.error("%s", error.message)
+
 
 class Projector:
     """Projects the ledger's log into a ReadModelView, exactly once per event."""
@@ -143,7 +171,10 @@ class Projector:
         view: ReadModelView,
         batch_size: int = DEFAULT_BATCH_SIZE,
         reached: ReadModelProgress | None = None,
+        on_undecodable: str = STOP,
     ) -> None:
+        if on_undecodable not in (STOP, SKIP):
+            raise ValueError(f"on_undecodable must be {STOP!r} or {SKIP!r}, not {on_undecodable!r}")
         recorder = ledger.recorder
         if not isinstance(recorder, RecordTimeRecorder):
             msg = f"{type(recorder).__qualname__} does not record record times"
@@ -157,6 +188,15 @@ class Projector:
         readers waiting for a position."""
         self.commit_wait = DEFAULT_COMMIT_WAIT
         """Seconds a commit waits to project its events while another thread projects."""
+        self.on_undecodable = on_undecodable
+        """STOP or SKIP: what to do at an event that does not decode (see module doc)."""
+        self.undecodable_seen = 0
+        """Undecodable events this projector has met (a counter for a metric)."""
+        self.tell_undecodable: UndecodableHook = _log_undecodable
+        """Told of each undecodable event met (once in a row, however often stop mode
+        meets it again): a log line by default. There is no metrics registry yet: this
+        is where a counter goes."""
+        self._last_told = 0
         self.wake_follower: Callable[[], None] | None = None
         """Set while a follower thread projects for this process: a commit then only wakes
         it, and the thread that committed returns at once (see project_committed)."""
@@ -195,6 +235,8 @@ class Projector:
         try:
             if self.reached.position < position:
                 self._catch_up(None, None)
+        except UndecodableEvent:
+            pass  # told already; the projection stays before it (stop mode)
         except Exception:
             logger.exception("projecting the commit up to log position %d failed", position)
         finally:
@@ -208,6 +250,9 @@ class Projector:
         One writer thread commits the batches one at a time, in position order, each with
         its tracking position, so a crash still loses or repeats nothing. A catch-up that
         fits in one batch is written by the calling thread alone.
+
+        In stop mode an undecodable event raises UndecodableEvent, once everything before
+        it is committed.
         """
         with self._lock:
             return self._catch_up(progress, limit)
@@ -229,7 +274,7 @@ class Projector:
                         batch = self.recorder.select_notifications_with_record_time(
                             start=position, limit=size, inclusive_of_start=False
                         )
-                    rows = self._rows(batch)
+                    rows, skipped, stopped = self._rows(batch)
                 try:
                     written = writer.wait()
                 except IntegrityError:
@@ -246,18 +291,61 @@ class Projector:
                     progress(writer.position, max(end, writer.position))
                 if not batch:
                     break
+                if stopped is not None:
+                    done += self._project_before(writer, batch, rows, skipped, stopped, progress)
+                    raise stopped
                 position = batch[-1].id
                 # What commits after a short read is projected after its own commit.
                 at_end = len(batch) < size
                 tracking = Tracking(self.view.application_name, position)
-                writer.submit(rows, tracking, len(batch), in_background=len(batch) == size)
+                writer.submit(rows, tracking, len(batch), skipped, in_background=len(batch) == size)
         return done
 
-    def _rows(self, batch: Sequence[RecordedNotification]) -> list[Rows]:
+    def _project_before(
+        self,
+        writer: _BatchWriter,
+        batch: Sequence[RecordedNotification],
+        rows: Sequence[Rows],
+        skipped: Sequence[UndecodableEvent],
+        stopped: UndecodableEvent,
+        progress: Progress | None,
+    ) -> int:
+        """Commit the events of `batch` before the one that stopped the projection (the
+        pending batch is committed already); return how many."""
+        before = [n for n in batch if n.id < stopped.position]
+        if not before:
+            return 0
+        tracking = Tracking(self.view.application_name, before[-1].id)
+        writer.submit(rows, tracking, len(before), skipped, in_background=False)
+        try:
+            written = writer.wait()
+        except IntegrityError:
+            return 0  # another process projected them first
+        self.reached.advance(writer.position)
+        if progress:
+            progress(writer.position, writer.position)
+        return written
+
+    def _rows(
+        self, batch: Sequence[RecordedNotification]
+    ) -> tuple[list[Rows], list[UndecodableEvent], UndecodableEvent | None]:
+        """The rows of `batch`, the undecodable events skipped (skip mode), and the one
+        the projection stops at (stop mode: the rows are those of the events before it)."""
         rows: list[Rows] = []
-        to_domain_event = self.ledger.mapper.to_domain_event
+        skipped: list[UndecodableEvent] = []
+        mapper = self.ledger.mapper
         for notification in batch:
-            event = to_domain_event(notification)
+            try:
+                event = decode(mapper, notification)
+            except UndecodableEvent as error:
+                if error.position != self._last_told:  # stop mode meets it again and again
+                    self._last_told = error.position
+                    self.undecodable_seen += 1
+                    self.tell_undecodable(error)
+                if self.on_undecodable == STOP:
+                    return rows, skipped, error
+                skipped.append(error)
+                continue
             if not isinstance(event, LedgerEvent):
                 # The ledger's bookkeeping (idempotency keys), not a fact to project;
                 # the tracking position still moves past it with the batch.
@@ -269,7 +357,7 @@ class Projector:
                 rows.append(
                     rows_for(event, notification.id, notification.recorded_at, NEGOTIATION, stored)
                 )
-        return rows
+        return rows, skipped, None
 
     def keep_negotiation_events(self) -> int:
         """Fill the table of negotiations' events for those projected before it existed
@@ -304,19 +392,32 @@ class Projector:
         return len(rows)
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Drop every read model and project the whole log again."""
+        """Project the whole log into new read models beside those in use, then put them
+        in their place in one transaction; return how many events this run projected.
+
+        Readers (here and in other processes) are served by the read models in use until
+        the switch, and by the new ones after it. If the rebuild fails (an undecodable
+        event in stop mode, the store going away), the read models in use are untouched;
+        the next rebuild resumes the new ones where this one stopped.
+        """
+        shadow = self.view.shadow()
+        builder = Projector(
+            self.ledger, shadow, self.batch_size, on_undecodable=self.on_undecodable
+        )
+        builder.tell_undecodable = self.tell_undecodable
+        if shadow.current_position() == 0:
+            # Loading is faster without the indexes only queries use; the switch makes
+            # them (or, if interrupted, the next rebuild's switch).
+            shadow.drop_read_indexes()
+        try:
+            done = builder.catch_up(progress)
+            done += builder.catch_up()  # what was committed meanwhile
+        finally:
+            self.undecodable_seen += builder.undecodable_seen
         with self._lock:
-            self.view.drop()
-            self.view.create_table()
-            self.reached.current()  # back to 0, where the rebuild starts
-            # Loading is faster without the indexes only queries use; they are created
-            # again once the rows are in (and, if the rebuild is interrupted, by
-            # create_table when the next process opens the view).
-            self.view.drop_read_indexes()
-        done = self.catch_up(progress)
-        with self._lock:
-            self.view.create_table()
-            self.view.analyze()
+            self.view.replace_with(shadow)
+            self.reached.current()
+        self.view.analyze()
         return done
 
     def run_until(

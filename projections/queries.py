@@ -86,7 +86,8 @@ class Queries:
         on, known_at, recorded_at = at.resolve(self.clock())
         if at.recorded_at is not None:
             position = min(position, self.view.position_at(recorded_at))
-        return AsOf(on, known_at, recorded_at, position)
+        undecodable = self.view.undecodable_positions(position)
+        return AsOf(on, known_at, recorded_at, position, undecodable)
 
     def resolve(self, kind: str, ref: str | UUID) -> UUID:
         """A stream id from a UUID or a human key."""

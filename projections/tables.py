@@ -4,10 +4,15 @@ Rows are keyed by the three time axes: `occurred_on` (effective day), `announced
 (publication instant) and `position` (record order, with `retracted_at` the position of
 the correction that withdrew the row, if any). Record instants map to positions through
 tl_events.recorded_at, which the store stamped.
+
+A rebuild writes a second set of the same tables beside these, each name carrying
+SHADOW_SUFFIX (`renamed`), and puts them in place of these in one transaction once it
+has finished (see projections.views_sqlite / views_postgres `replace_with`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 TABLES = (
@@ -18,7 +23,33 @@ TABLES = (
     "tl_fact_keys",
     "tl_negotiation_parties",
     "tl_negotiation_events",
+    "tl_undecodable",
 )
+
+INDEXES = (
+    "tl_events_stream",
+    "tl_events_recorded",
+    "tl_events_event",
+    "tl_measures_key",
+    "tl_facts_latest",
+    "tl_facts_event",
+    "tl_negotiation_events_stream",
+)
+"""Every index created by `create_statements`, by name."""
+
+SHADOW_SUFFIX = "__next"
+"""What a rebuild's tables and indexes add to their names until they are put in place."""
+
+_NAMES = re.compile(
+    r"\b(?:" + "|".join(sorted((*TABLES, *INDEXES), key=len, reverse=True)) + r")\b"
+)
+
+
+def renamed(statement: str, suffix: str) -> str:
+    """`statement` with every read-model table and index name given `suffix`."""
+    if not suffix:
+        return statement
+    return _NAMES.sub(lambda name: name.group(0) + suffix, statement)
 
 
 @dataclass(frozen=True)
@@ -141,4 +172,11 @@ def _negotiation_statements(d: Dialect) -> list[str]:
             state {d.blob} NOT NULL)""",
         """CREATE INDEX IF NOT EXISTS tl_negotiation_events_stream
             ON tl_negotiation_events (negotiation_id, position)""",
+        # Events a projection stepped past because they do not decode
+        # (TRADELEDGER_ON_UNDECODABLE=skip): every answer names those it stands on.
+        """CREATE TABLE IF NOT EXISTS tl_undecodable (
+            position BIGINT PRIMARY KEY,
+            stream_id TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            reason TEXT NOT NULL)""",
     ]

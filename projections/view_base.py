@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from projections.tables import SQLITE, Dialect
+from projections.tables import SQLITE, Dialect, renamed
 
 
 class ViewBase:
@@ -24,11 +24,21 @@ class ViewBase:
 
     dialect: Dialect
     application_name = "tradeledger"
+    table_suffix = ""
+    """Empty for the read models in use; SHADOW_SUFFIX for those a rebuild is writing
+    (their tables' names carry it, and so does their tracking's application name)."""
 
     @contextmanager
     def _cursor(self, *, commit: bool) -> Iterator[Any]:
         raise NotImplementedError
         yield  # pragma: no cover
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """A transaction writing this view's tables: the SQL names the tables in use,
+        and a rebuild's view turns each name into its own."""
+        with self._cursor(commit=True) as cursor:
+            yield _RenamingCursor(cursor, self.table_suffix) if self.table_suffix else cursor
 
     def _insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         raise NotImplementedError
@@ -86,3 +96,32 @@ class ViewBase:
     def _instant(value: Any) -> datetime:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
         return moment.astimezone(UTC)
+
+
+class _RenamingCursor:
+    """A cursor whose statements are sent with the read-model tables renamed (a rebuild's
+    tables, beside those in use); everything else is the cursor's own. Statements that
+    are not plain text (the library's, on its own tracking table) go as they are."""
+
+    def __init__(self, cursor: Any, suffix: str) -> None:
+        self._cursor = cursor
+        self._suffix = suffix
+
+    def _renamed(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        if args and isinstance(args[0], str):
+            return (renamed(args[0], self._suffix), *args[1:])
+        if isinstance(kwargs.get("query"), str):
+            kwargs["query"] = renamed(kwargs["query"], self._suffix)
+        return args
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return self._cursor.execute(*self._renamed(args, kwargs), **kwargs)
+
+    def executemany(self, *args: Any, **kwargs: Any) -> Any:
+        return self._cursor.executemany(*self._renamed(args, kwargs), **kwargs)
+
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        return self._cursor.copy(*self._renamed(args, kwargs), **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)

@@ -75,6 +75,16 @@ class ViewReading(ViewBase):
         )
         return int(rows[0]["p"] or 0)
 
+    def undecodable_positions(self, position: int, limit: int = 100) -> tuple[int, ...]:
+        """The positions up to `position` of the events the projection skipped because
+        they do not decode (TRADELEDGER_ON_UNDECODABLE=skip): what an answer standing on
+        `position` does not know. The first `limit` of them."""
+        rows = self._select(
+            "SELECT position FROM tl_undecodable WHERE position <= ? ORDER BY position LIMIT ?",
+            (position, limit),
+        )
+        return tuple(int(r["position"]) for r in rows)
+
     def stream_version(self, stream_id: UUID, position: int) -> int:
         """The version a stream had reached at `position` (0 before it existed)."""
         rows = self._select(

@@ -15,6 +15,7 @@ from eventsourcing.persistence import Tracking
 from projections.facts import FactRow, MeasureRow, NegotiationEventRow, Rows
 from projections.tables import READ_INDEXES, TABLES
 from projections.view_base import ViewBase
+from storage.undecodable import UndecodableEvent
 
 RETRACTABLE = (
     ("tl_measure_facts", "measure_id"),
@@ -47,20 +48,34 @@ _INSERT_NEGOTIATION_EVENT = "INSERT INTO tl_negotiation_events VALUES (?,?,?,?,?
 class ViewWriting(ViewBase):
     """Backend-independent SQL writing the read models."""
 
-    def project(self, batch: Sequence[Rows], tracking: Tracking) -> None:
-        """Write the rows of a batch of events and the tracking position, atomically."""
+    def project(
+        self,
+        batch: Sequence[Rows],
+        tracking: Tracking,
+        undecodable: Sequence[UndecodableEvent] = (),
+    ) -> None:
+        """Write the rows of a batch of events, the events of it that were skipped as
+        undecodable, and the tracking position, atomically."""
         rows = self.table_rows(batch)
-        with self._cursor(commit=True) as c:
+        with self._writing() as c:
             self._insert(c, rows)
             self._update(c, rows)
+            self._insert_undecodable(c, undecodable)
             self._insert_tracking_in(c, tracking)
+
+    def _insert_undecodable(self, c: Any, undecodable: Sequence[UndecodableEvent]) -> None:
+        if undecodable:
+            c.executemany(
+                self.dialect.sql("INSERT INTO tl_undecodable VALUES (?,?,?,?)"),
+                [(u.position, u.stream_id, u.version, u.reason) for u in undecodable],
+            )
 
     def keep_negotiation_events(self, events: Sequence[NegotiationEventRow]) -> None:
         """Add negotiations' events projected before their table existed (those already
         there are left as they are: any process may fill the table at the same time)."""
         values = [self._negotiation_event_values(e) for e in events]
         if values:
-            with self._cursor(commit=True) as c:
+            with self._writing() as c:
                 c.executemany(
                     self.dialect.sql(f"{_INSERT_NEGOTIATION_EVENT} ON CONFLICT DO NOTHING"), values
                 )
@@ -225,19 +240,19 @@ class ViewWriting(ViewBase):
 
     def drop_read_indexes(self) -> None:
         """Drop the indexes only queries use (`create_table` creates them again)."""
-        with self._cursor(commit=True) as c:
+        with self._writing() as c:
             for index in READ_INDEXES:
                 self._exec(c, f"DROP INDEX IF EXISTS {index}")
 
     def analyze(self) -> None:
         """Refresh the query planner's statistics of the read-model tables (after a rebuild)."""
-        with self._cursor(commit=True) as c:
+        with self._writing() as c:
             for table in TABLES:
                 self._exec(c, f"ANALYZE {table}")
 
     def drop(self) -> None:
-        """Drop every read-model table and forget the tracking position (for a rebuild)."""
-        with self._cursor(commit=True) as c:
+        """Drop every read-model table and forget the tracking position."""
+        with self._writing() as c:
             for table in TABLES:
                 self._exec(c, f"DROP TABLE IF EXISTS {table}")
             # The library names the tracking table "tracking" on SQLite and

@@ -16,3 +16,12 @@ from projections.view_writing import ViewWriting
 
 class ReadModelView(ViewWriting, ViewReading):
     """The read models of the ledger, written by the projector and read by the queries."""
+
+    def shadow(self) -> ReadModelView:
+        """New, separate read models for a rebuild to write beside these (tables created):
+        the same tables under SHADOW_SUFFIX, with a tracking position of their own."""
+        raise NotImplementedError
+
+    def replace_with(self, shadow: ReadModelView) -> None:
+        """Put `shadow`'s tables and tracking position in place of these, atomically."""
+        raise NotImplementedError

@@ -16,11 +16,12 @@ from psycopg.sql import SQL, Composed
 
 from projections.answers import AsOf
 from projections.facts import LATEST_PER_KEY_KINDS, Rows
-from projections.tables import POSTGRES, create_statements
+from projections.tables import POSTGRES, SHADOW_SUFFIX, TABLES, create_statements, renamed
 from projections.view_reading import visible, visible_at
 from projections.view_writing import RETRACTABLE, TableRows
 from projections.views import ReadModelView
 from storage.postgres import SCHEMA_LOCK_KEY, recheck_tracking_table
+from storage.undecodable import UndecodableEvent
 
 _EVENT_COLUMNS = (
     "position", "stream_id", "stream_kind", "version", "event_type", "event_id",
@@ -71,7 +72,12 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
 
     dialect = POSTGRES
 
-    def project(self, batch: Sequence[Rows], tracking: Tracking) -> None:
+    def project(
+        self,
+        batch: Sequence[Rows],
+        tracking: Tracking,
+        undecodable: Sequence[UndecodableEvent] = (),
+    ) -> None:
         """As on SQLite, in a transaction that does not wait for its WAL to reach disk.
 
         The read models are derived data committed atomically with their position: if
@@ -80,10 +86,11 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
         each batch slower (an fsync per batch).
         """
         rows = self.table_rows(batch)
-        with self._cursor(commit=True) as c:
+        with self._writing() as c:
             c.execute("SET LOCAL synchronous_commit TO OFF")
             self._insert(c, rows)
             self._update(c, rows)
+            self._insert_undecodable(c, undecodable)
             self._insert_tracking_in(c, tracking)
 
     def _insert(self, c: Any, rows: TableRows) -> None:
@@ -158,9 +165,58 @@ class PostgresReadModelView(ReadModelView, PostgresTrackingRecorder):
     def _bool_value(self, flag: bool) -> Any:
         return flag
 
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+    def __init__(
+        self, datastore: PostgresDatastore, *, table_suffix: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(datastore, **kwargs)
-        self.sql_create_statements += [Composed([SQL(s)]) for s in create_statements(POSTGRES)]
+        if table_suffix:
+            self.table_suffix = table_suffix
+            self.application_name = ReadModelView.application_name + table_suffix
+        self.sql_create_statements += [
+            Composed([SQL(renamed(s, table_suffix))]) for s in create_statements(POSTGRES)
+        ]
+
+    def shadow(self) -> PostgresReadModelView:
+        """The read models a rebuild writes beside these (their tables created)."""
+        view = type(self)(
+            self.datastore, tracking_table_name=self.tracking_table_name, table_suffix=SHADOW_SUFFIX
+        )
+        view.create_table()
+        return view
+
+    def replace_with(self, shadow: ReadModelView) -> None:
+        """Put `shadow`'s tables and tracking position in place of these, in one
+        transaction: readers see the old read models until it commits, then the new.
+
+        The rebuild's indexes are made first, beside the tables in use; the switch only
+        drops, renames (tables, indexes, identity sequences) and moves the position.
+        """
+        shadow.create_table()
+        suffix = shadow.table_suffix
+        with self._cursor(commit=True) as c:
+            for table in TABLES:
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            for table in TABLES:
+                c.execute(f"ALTER TABLE {table}{suffix} RENAME TO {table}")
+            c.execute(
+                "SELECT c.relname, c.relkind FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = current_schema() AND c.relkind IN ('i', 'S')"
+                " AND strpos(c.relname, %s) > 0",
+                (suffix,),
+            )
+            for row in c.fetchall():
+                kind = "INDEX" if row["relkind"] == "i" else "SEQUENCE"
+                name = row["relname"]
+                c.execute(f'ALTER {kind} "{name}" RENAME TO "{name.replace(suffix, "")}"')
+            tracking = self.tracking_table_name
+            c.execute(
+                f"DELETE FROM {tracking} WHERE application_name = %s", (self.application_name,)
+            )
+            c.execute(
+                f"UPDATE {tracking} SET application_name = %s WHERE application_name = %s",
+                (self.application_name, shadow.application_name),
+            )
 
     def _create_table(self, curs: Any) -> None:
         # Serialise with every other process creating the schema (same key as the

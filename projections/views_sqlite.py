@@ -10,7 +10,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from projections.tables import SQLITE, create_statements
+from projections.tables import INDEXES, SHADOW_SUFFIX, SQLITE, TABLES, create_statements, renamed
 from projections.views import ReadModelView
 
 
@@ -19,11 +19,49 @@ class SQLiteReadModelView(ReadModelView, SQLiteTrackingRecorder):
 
     dialect = SQLITE
 
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+    def __init__(
+        self, datastore: SQLiteDatastore, *, table_suffix: str = "", **kwargs: Any
+    ) -> None:
+        if table_suffix:  # before the library's __init__, which makes the statements
+            self.table_suffix = table_suffix
+            self.application_name = ReadModelView.application_name + table_suffix
         super().__init__(datastore, **kwargs)
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *create_statements(SQLITE)]
+        own = [renamed(s, self.table_suffix) for s in create_statements(SQLITE)]
+        return [*super().construct_create_table_statements(), *own]
+
+    def shadow(self) -> SQLiteReadModelView:
+        """The read models a rebuild writes beside these (their tables created)."""
+        view = type(self)(self.datastore, table_suffix=SHADOW_SUFFIX)
+        view.create_table()
+        return view
+
+    def replace_with(self, shadow: ReadModelView) -> None:
+        """Put `shadow`'s tables and tracking position in place of these, in one
+        transaction: readers see the old read models until it commits, then the new.
+
+        SQLite keeps an index's name when its table is renamed, so the rebuild's indexes
+        are dropped and made again under the names in use, within the transaction (in
+        WAL mode readers are not held up by it; writers wait for it).
+        """
+        tracking = "tracking"
+        with self._cursor(commit=True) as c:
+            for table in TABLES:
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            for table in TABLES:
+                c.execute(f"ALTER TABLE {table}{shadow.table_suffix} RENAME TO {table}")
+            for index in INDEXES:
+                c.execute(f"DROP INDEX IF EXISTS {index}{shadow.table_suffix}")
+            for statement in create_statements(SQLITE):
+                c.execute(statement)
+            c.execute(
+                f"DELETE FROM {tracking} WHERE application_name = ?", (self.application_name,)
+            )
+            c.execute(
+                f"UPDATE {tracking} SET application_name = ? WHERE application_name = ?",
+                (self.application_name, shadow.application_name),
+            )
 
     @contextmanager
     def _cursor(self, *, commit: bool) -> Iterator[Any]:

@@ -11,6 +11,11 @@ event that commits later with a lower position, and never repeats one.
 The log also holds the ledger's bookkeeping (idempotency keys, see domain.idempotency);
 it has positions but is not a fact, so readers here skip it silently.
 
+A stored event that does not decode (a damaged row) is never skipped silently and never
+crashes a reader: a page ends before it, and reading from there raises UndecodableEvent
+naming its position and stream (storage.undecodable); a reader goes past it by reading
+after that position (`entries` can do so, telling a hook of each one).
+
 What wakes a reader when the log grows is `storage.bell.LogBell`.
 """
 
@@ -33,6 +38,7 @@ from domain.measure import TariffMeasure
 from domain.negotiation import Negotiation
 from domain.values import ALL_PRODUCTS
 from storage import RecordTimeRecorder
+from storage.undecodable import UndecodableEvent, UndecodableHook, decode
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +227,10 @@ class EventLog:
 
         The high-water mark is read first and the page stops there, so a page describes
         one consistent prefix of the log; whatever commits meanwhile is for the next read.
+
+        A page stops before an undecodable event that `where` may admit (one of another
+        stream than the one asked for is passed over): a page with entries ends there,
+        and a read that meets it first raises UndecodableEvent.
         """
         where = where or LogFilter()
         high_water = self.high_water()
@@ -231,8 +241,16 @@ class EventLog:
             size = min(self.page_size, self.scan_limit - scanned)
             page = self._select(position, size, high_water, where.topics)
             for notification in page:
+                try:
+                    entry = self._entry(notification)
+                except UndecodableEvent:
+                    if not _may_admit(where, notification):
+                        position = notification.id
+                        continue
+                    if entries:
+                        return LogPage(tuple(entries), max(position, after), high_water)
+                    raise
                 position = notification.id
-                entry = self._entry(notification)
                 if entry is not None and where.admits(entry):
                     entries.append(entry)
                     if len(entries) == limit:
@@ -244,14 +262,29 @@ class EventLog:
         return LogPage(tuple(entries), max(position, after), high_water)
 
     def entries(
-        self, after: int = 0, where: LogFilter | None = None, limit: int | None = None
+        self,
+        after: int = 0,
+        where: LogFilter | None = None,
+        limit: int | None = None,
+        on_undecodable: UndecodableHook | None = None,
     ) -> Iterator[LogEntry]:
         """Every entry after `after` that `where` admits (up to `limit`), up to the end of
-        the log as it is when each page is read."""
+        the log as it is when each page is read.
+
+        An undecodable event raises UndecodableEvent, unless `on_undecodable` is given:
+        it is then told of the event, and the listing goes on after it.
+        """
         listed = 0
         while limit is None or listed < limit:
             size = self.page_size if limit is None else min(self.page_size, limit - listed)
-            page = self.read(after, size, where)
+            try:
+                page = self.read(after, size, where)
+            except UndecodableEvent as error:
+                if on_undecodable is None:
+                    raise
+                on_undecodable(error)
+                after = error.position
+                continue
             yield from page.entries
             listed += len(page.entries)
             if page.caught_up:
@@ -299,7 +332,7 @@ class EventLog:
         return recorder.select_notifications(after, limit, stop, topics, inclusive_of_start=False)
 
     def _entry(self, notification: Notification) -> LogEntry | None:
-        event = self.ledger.mapper.to_domain_event(notification)
+        event = decode(self.ledger.mapper, notification)
         if not isinstance(event, LedgerEvent):
             return None
         stream_id = UUID(str(notification.originator_id))
@@ -325,16 +358,35 @@ class EventLog:
             if event.originator_version == 1:
                 key = str(getattr(event, "key", ""))
             else:
-                first = self.ledger.recorder.select_events(stream_id, lte=1)
-                created = self.ledger.mapper.to_domain_event(first[0]) if first else None
-                key = str(getattr(created, "key", ""))
+                key = self._stored_key(stream_id)
             if len(self._keys) >= 10_000:
                 self._keys.clear()
             self._keys[stream_id] = key
         return key
 
+    def _stored_key(self, stream_id: UUID) -> str:
+        """The key in the stream's first event; empty when that event does not decode
+        (the log reports it at its own position: a later event stays readable)."""
+        first = self.ledger.recorder.select_events(stream_id, lte=1)
+        try:
+            created = self.ledger.mapper.to_domain_event(first[0]) if first else None
+        except Exception:
+            logger.warning("stream %s: its first event does not decode; key unknown", stream_id)
+            return ""
+        return str(getattr(created, "key", ""))
+
     def _is_ledger_stream(self, stream_id: UUID) -> bool:
         first = self.ledger.recorder.select_events(stream_id, lte=1)
         if not first:
             return False
-        return isinstance(self.ledger.mapper.to_domain_event(first[0]), LedgerEvent)
+        try:
+            return isinstance(self.ledger.mapper.to_domain_event(first[0]), LedgerEvent)
+        except Exception:
+            # Damaged, but a stream: reading it reports the damage by position.
+            return True
+
+
+def _may_admit(where: LogFilter, notification: Notification) -> bool:
+    """Whether an event that does not decode could be one `where` admits: its stream is
+    in the row (its type is not, but the store has already filtered by topic)."""
+    return where.stream_id is None or str(notification.originator_id) == str(where.stream_id)

@@ -88,7 +88,9 @@ def open_services(
     view = _view(ledger, settings.store)
     batch_size = settings.projection_batch if batch_size is None else batch_size
     reached = ReadModelProgress(view.current_position)
-    projector = Projector(ledger, view, batch_size=batch_size, reached=reached)
+    projector = Projector(
+        ledger, view, batch_size=batch_size, reached=reached, on_undecodable=settings.on_undecodable
+    )
     projector.keep_negotiation_events()
     ledger.after_commit(projector.project_committed)
     if read_wait_timeout is None:

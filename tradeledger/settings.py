@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -29,7 +29,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from domain.stream_cache import DEFAULT_MAXSIZE
-from projections.projector import DEFAULT_BATCH_SIZE
+from projections.projector import DEFAULT_BATCH_SIZE, STOP
 from projections.queries import DEFAULT_WAIT_TIMEOUT
 from storage.sqlite import DEFAULT_POLL_INTERVAL
 from tradeledger.errors import InvalidSetting
@@ -194,6 +194,13 @@ class Settings(BaseSettings):
         description="how long a read given `min_position` waits for the read models to reach "
         "it before answering 503 with `Retry-After`",
     )
+    on_undecodable: Literal["stop", "skip"] = Field(
+        STOP,
+        description="what projection (the follower, `project`, `rebuild`) does at a stored "
+        "event that does not decode: `stop` before it (the read models never fold past a "
+        "hole; a rebuild fails and the read models in use stay) or `skip` it (it is "
+        "recorded, and every answer standing on it names its position)",
+    )
     sqlite_poll_interval: float = Field(
         DEFAULT_POLL_INTERVAL,
         gt=0,
@@ -339,6 +346,8 @@ def _one_line(error: ErrorDetails) -> str:
         message = f"must be at least {context['ge']}{shown}"
     elif kind == "greater_than":
         message = f"must be more than {context['gt']}{shown}"
+    elif kind == "literal_error":
+        message = f"expected {context['expected']}{shown}"
     else:
         message = error["msg"]
     return re.sub(r"\s+", " ", f"{variable}: {message}").strip()

@@ -43,6 +43,10 @@ class PointPublic(Public):
     known_at: datetime = Field(description="What had been announced by this instant.")
     recorded_at: datetime = Field(description="What this ledger held at this instant.")
     position: int = Field(description="The last log position the answer takes into account.")
+    undecodable_positions: list[int] = Field(
+        description="Positions up to `position` of stored events that do not decode, which "
+        "the answer could not take into account (empty for an undamaged record)."
+    )
 
     @staticmethod
     def fields_of(point: AsOf) -> dict[str, Any]:
@@ -51,6 +55,7 @@ class PointPublic(Public):
             "known_at": point.known_at,
             "recorded_at": point.recorded_at,
             "position": point.position,
+            "undecodable_positions": list(point.undecodable_positions),
         }
 
     @model_validator(mode="before")

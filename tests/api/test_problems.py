@@ -221,9 +221,11 @@ def test_an_unexpected_error_is_a_generic_problem_logged_on_the_server(
         )
 
     body = assert_problem(response, 500)
-    assert body["detail"] == "an unexpected error occurred; it has been logged"
+    error_id = body["error_id"]
+    assert body["detail"] == f"an unexpected error occurred; it has been logged as error {error_id}"
     assert "hunter2" not in response.text
     assert "secret internals" in caplog.text
+    assert f"unexpected error {error_id} on GET /v1/duty" in caplog.text
 
 
 @pytest.mark.parametrize(

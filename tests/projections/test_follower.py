@@ -120,7 +120,7 @@ def test_a_write_stands_when_projecting_it_fails(url: str) -> None:
     services = open_services(parse_database_url(url))
     try:
 
-        def broken(batch: Any, tracking: Any) -> None:
+        def broken(batch: Any, tracking: Any, undecodable: Any = ()) -> None:
             raise RuntimeError("the read models are unwell")
 
         services.view.project = broken  # type: ignore[method-assign]

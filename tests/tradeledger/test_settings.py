@@ -87,6 +87,7 @@ def test_the_process_environment_is_read_by_from_env_only(
         ("TRADELEDGER_SSE_HEARTBEAT_SECONDS", "inf", "expected a number"),
         ("TRADELEDGER_SQLITE_POLL_INTERVAL", "0", "must be more than 0"),
         ("TRADELEDGER_PUBLIC_READ", "maybe", "expected 1 or 0, not 'maybe'"),
+        ("TRADELEDGER_ON_UNDECODABLE", "ignore", "expected 'stop' or 'skip', not 'ignore'"),
         ("TRADELEDGER_DATABASE_URL", "mysql://h/db", "unsupported scheme 'mysql'"),
         ("TRADELEDGER_DATABASE_URL", "postgresql://h", "must look like postgresql://"),
         ("TRADELEDGER_API_KEYS", "secret-key:root", "line 1: unknown role 'root'"),
