@@ -13,10 +13,10 @@ before it are saved without it, and the ones after it wait for a clean state.)
 A refusal is final only when the state it was decided on is the store's. A kept state
 (domain.stream_cache) may be behind the store; its refusals are confirmed by the save
 of the appends accepted beside them (the store took the next version, so it held no
-other), or, when none were, by reading the events after the kept version. An append
-expecting another version than a kept state's is checked against the store before
-anything is decided: its conflict costs the events after the kept version, not the
-whole stream.
+other), or, when none were, by reading the events after the kept version. A batch
+holding an append that expects a version brings a kept state up to the store's first,
+by the same read: a conflict costs the events after the kept version, never a reload
+of the whole stream.
 """
 
 from __future__ import annotations
@@ -87,6 +87,12 @@ class GroupAttempt:
         self._events_accepted = 0
 
     def decide(self, tickets: Sequence[AppendTicket]) -> None:
+        """Decide `tickets` in order (see the attributes for where each ends up)."""
+        expecting = any(ticket.job.expected_version is not None for ticket in tickets)
+        if expecting and not self.current and self.state is not None:
+            # A version a client names is checked against the store's, not the kept one.
+            self._catch_up(self.state)
+            self.current = True
         claimed: set[UUID] = set()
         for index, ticket in enumerate(tickets):
             append = ticket.job
@@ -119,9 +125,6 @@ class GroupAttempt:
         if not isinstance(state, append.cls):
             raise WrongStreamKind(append.stream_id, append.kind)
         expected = append.expected_version
-        if expected is not None and expected != state.version and self.untouched:
-            self._catch_up(state)
-            self.current = True
         if expected is not None and expected != state.version:
             raise VersionConflict(append.stream_id, expected, state.version)
         loaded = state.version
@@ -131,11 +134,6 @@ class GroupAttempt:
             self.spoiled = state.version != loaded
             raise
         return loaded
-
-    @property
-    def untouched(self) -> bool:
-        """Whether the state is still as it was handed over (no append applied yet)."""
-        return self.state is None or not self.state.pending_events
 
     @property
     def to_save(self) -> list[CanMutateAggregate[UUID]]:

@@ -98,6 +98,11 @@ class Ledger(Application[UUID]):
         self._loaded_lock = threading.Lock()
 
     @property
+    def appends_in_line(self) -> int:
+        """Appends waiting for their stream, or being written (domain.stream_queue)."""
+        return len(self._lines)
+
+    @property
     def events_loaded(self) -> int:
         """How many stored events this Ledger has decoded to rebuild or catch up streams
         (what a write costs in reads, for tests and benchmarks to watch)."""
