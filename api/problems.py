@@ -2,8 +2,9 @@
 
 Domain errors carry a stable `rule`; the table below maps each kind to an HTTP status
 (409 when the request conflicts with what is recorded, 422 when its values are wrong,
-404 when the stream in the path does not exist), and so does it for a read whose
-`min_position` the read models did not reach in time (503, with Retry-After). FastAPI's
+404 when the stream in the path does not exist, 503 with Retry-After when the stream was
+too busy to take a write in time), and so does it for a read whose `min_position` the
+read models did not reach in time (503, with Retry-After). FastAPI's
 own errors (404, 405, request validation) and unexpected exceptions get the same shape,
 so a client parses one format. Nothing here ever puts a stack trace or an exception's
 text from deep inside into a response: unexpected errors are logged server-side and
@@ -51,6 +52,7 @@ from domain.errors import (
     WrongStreamKind,
 )
 from domain.idempotency import IdempotencyKeyReused
+from domain.stream_queue import StreamBusy
 from domain.values import ECHO_LIMIT, shorten
 from eventschema import measure_event_types, negotiation_event_types
 from projections.progress import ReadModelBehind
@@ -70,6 +72,7 @@ PROBLEM_TYPES = "https://tradeledger.example/problems/"
 
 DOMAIN_ERROR_STATUS: Sequence[tuple[type[DomainError | ReadModelBehind], HTTPStatus]] = (
     (ReadModelBehind, HTTPStatus.SERVICE_UNAVAILABLE),
+    (StreamBusy, HTTPStatus.SERVICE_UNAVAILABLE),
     (VersionConflict, HTTPStatus.CONFLICT),
     (StreamAlreadyExists, HTTPStatus.CONFLICT),
     (DuplicateEventId, HTTPStatus.CONFLICT),
@@ -94,6 +97,9 @@ repeats is cut to ECHO_LIMIT (80) characters first (see domain.values.echo)."""
 
 RETRY_AFTER_BEHIND = "1"
 """Seconds a reader should wait before asking again for a position not yet reached."""
+
+RETRY_AFTER_BUSY = "1"
+"""Seconds a writer should wait before sending again a write its stream was too busy for."""
 
 
 class FieldError(BaseModel):
@@ -228,6 +234,8 @@ def domain_error_response(request: Request, error: DomainError) -> JSONResponse:
         members["current_version"] = cause.current_version
         members["expected_version"] = cause.expected_version
         headers["ETag"] = f'"{cause.current_version}"'
+    if isinstance(cause, StreamBusy):
+        headers["Retry-After"] = RETRY_AFTER_BUSY
     errors: list[FieldError] = []
     if isinstance(cause, InvalidValue):
         field = _where(request, cause.field)
@@ -448,8 +456,9 @@ _DESCRIPTIONS: Mapping[int, str] = {
     413: "The request body is over the configured limit.",
     422: "Invalid input (each field named in `errors`) or a value the ledger refuses; "
     "nothing was written.",
-    503: "The read models did not reach `min_position` in time (or the store is unavailable); "
-    "try again after Retry-After seconds.",
+    503: "The read models did not reach `min_position` in time, the stream was too busy to "
+    "take the write in time (rule `stream_busy`: nothing was recorded), or the store is "
+    "unavailable; try again after Retry-After seconds.",
 }
 
 

@@ -71,7 +71,7 @@ _CREATED = {
 }
 _APPENDED = {
     201: {"description": "The events were recorded.", "headers": _WRITTEN_HEADERS},
-    **documented(400, 401, 403, 404, 409, 413, 422),
+    **documented(400, 401, 403, 404, 409, 413, 422, 503),
 }
 
 
@@ -183,7 +183,9 @@ async def append_to_measure(
     The events are checked against the measure in order and recorded together or not at
     all. A broken rule answers 409 (a conflict with what is recorded) or 422 (a value the
     ledger refuses) naming the `rule`. Without `If-Match` or `expected_version` the
-    events are still never lost or interleaved with another writer's.
+    events are still never lost or interleaved with another writer's, and never refused
+    for a version: concurrent writes to one measure take turns, and one that cannot be
+    made in time answers 503 `stream_busy` (nothing recorded; retry after Retry-After).
     """
     return await _append(ledger, measure_id, body, if_match, claim, response)
 

@@ -6,13 +6,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bench.figures import MILLISECONDS, Figure
+from bench.hot import rate_name
 from bench.served import SSE_FROM_SAVE
 from bench.suites import APP_SINGLE, RAW_BATCH
 
 
 @dataclass(frozen=True)
 class Target:
-    """A target of issues 3 and 6, as met or missed by this run (None: not measured)."""
+    """A target of issues 3, 6 and 13, as met or missed by this run (None: not measured)."""
 
     name: str
     wanted: str
@@ -94,6 +95,27 @@ def evaluate_targets(figures: Sequence[Figure], sizes: Sequence[int]) -> list[Ta
                         api.ratio >= 0.3,
                     )
                 )
+    for backend in ("sqlite", "postgres"):
+        hot = _find(figures, backend, rate_name(16), None)
+        if hot is not None and hot.ratio is not None:
+            targets.append(
+                Target(
+                    f"{backend}: hot stream, 16 writers vs 1 (no If-Match)",
+                    ">= 0.7x",
+                    f"{hot.ratio:.2f}x ({hot.median:,.0f} events/s)",
+                    hot.ratio >= 0.7,
+                )
+            )
+        hot_p99 = _find(figures, backend, f"{rate_name(16)} p99", None)
+        if hot_p99 is not None:
+            targets.append(
+                Target(
+                    f"{backend}: hot stream, 16 writers, p99",
+                    "< 100 ms",
+                    f"{hot_p99.median:.2f} ms",
+                    hot_p99.median < 100,
+                )
+            )
     sse = _find(figures, "postgres", f"{SSE_FROM_SAVE} p99", None)
     if sse is not None:
         targets.append(

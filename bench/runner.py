@@ -1,7 +1,7 @@
 """`python -m bench`: run the suite, print a table, write bench/results/<timestamp>.json.
 
     python -m bench [--quick | --tiny] [--backends sqlite,postgres] [--sizes 10k,100k,1m]
-                    [--runs 5] [--only raw,recorders,app,api,replay,queries,latency]
+                    [--runs 5] [--only raw,recorders,app,api,replay,queries,latency,hot]
                     [--stores-dir DIR] [--results-dir DIR]
 
 The full mode measures everything at 10k, 100k and 1M events (the stores are built once,
@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import served, suites
+from bench import hot, served, suites
 from bench.figures import Figure
 from bench.machine import describe
 from bench.report import Target, evaluate_targets, print_table, set_ratios
@@ -33,7 +33,9 @@ from bench.stores import Place, ensure_store
 from bench.synthetic import Synthetic
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-GROUPS = ("raw", "recorders", "app", "api", "replay", "queries", "latency")
+GROUPS = ("raw", "recorders", "app", "api", "replay", "queries", "latency", "hot")
+STORE_GROUPS = {"stores", "raw", "recorders", "api", "replay", "queries"}
+"""The groups that read the stores of synthetic data (or sample events from them)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ MODES = {
             runs=5, singles=1000, batched=20_000, app_singles=500, bulk_lines=20_000,
             bulk_batch=1000, queries=2000, state_queries=500, warm_up=200,
         ),
-        served.LiveSettings(api_appends=1000, http_queries=1000, probes=500, warm_up=50),
+        served.LiveSettings(
+            api_appends=1000, http_queries=1000, probes=500, warm_up=50, hot_appends=2000
+        ),
     ),
     "quick": Mode(
         "quick",
@@ -61,7 +65,9 @@ MODES = {
             runs=5, singles=150, batched=4000, app_singles=100, bulk_lines=3000,
             bulk_batch=1000, queries=300, state_queries=100, warm_up=50,
         ),
-        served.LiveSettings(api_appends=200, http_queries=200, probes=100, warm_up=20),
+        served.LiveSettings(
+            api_appends=200, http_queries=200, probes=100, warm_up=20, hot_appends=800
+        ),
     ),
     "tiny": Mode(
         "tiny",
@@ -70,7 +76,9 @@ MODES = {
             runs=1, singles=20, batched=200, app_singles=10, bulk_lines=300, bulk_batch=100,
             queries=20, state_queries=10, warm_up=5,
         ),
-        served.LiveSettings(api_appends=24, http_queries=20, probes=10, warm_up=3),
+        served.LiveSettings(
+            api_appends=24, http_queries=20, probes=10, warm_up=3, hot_appends=64
+        ),
     ),
 }  # fmt: skip
 
@@ -147,9 +155,11 @@ def run(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) -
     bulk_lines = suites.dataset_lines(settings.bulk_lines) if "app" in args.only else []
     for backend in args.backends:
         stores = {}
-        for size in sizes:
-            stores[size] = ensure_store(place, backend, Synthetic(size), say=say)
-        sample = suites.sample_events(stores[smallest], max(settings.batched, settings.singles))
+        sample = []
+        if args.only & STORE_GROUPS:  # the others write to scratch stores of their own
+            for size in sizes:
+                stores[size] = ensure_store(place, backend, Synthetic(size), say=say)
+            sample = suites.sample_events(stores[smallest], max(settings.batched, settings.singles))
         steps: list[tuple[str, Callable[[], list[Figure]]]] = []
         if "raw" in args.only:
             raw = suites.raw_postgres if backend == "postgres" else suites.raw_sqlite
@@ -174,6 +184,9 @@ def run(argv: Sequence[str] | None = None, say: Callable[[str], None] = print) -
         if "latency" in args.only:
             work = partial(served.subscriber_latency, place, backend, settings.runs, mode.live)
             steps.append(("commit to subscriber latency", work))
+        if "hot" in args.only:
+            work = partial(hot.hot_stream, place, backend, settings.runs, mode.live)
+            steps.append(("hot stream, 1 and 16 writers", work))
         for label, step in steps:
             step_started = time.perf_counter()
             say(f"[{backend}] {label} ...")

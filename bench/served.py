@@ -70,6 +70,8 @@ class LiveSettings:
     probes: int
     """Latency probes per run (each one event written and waited for)."""
     warm_up: int
+    hot_appends: int = 2000
+    """POSTs per run to one stream, shared among the writers (bench.hot)."""
 
 
 # -- the server --------------------------------------------------------------------------
@@ -138,6 +140,8 @@ def serving(config: StoreConfig) -> Iterator[Served]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 # -- request bodies ------------------------------------------------------------------------

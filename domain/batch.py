@@ -14,8 +14,12 @@ another creation id, a StreamAlreadyExists.
 
 from __future__ import annotations
 
+import random
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import CanMutateAggregate
@@ -26,6 +30,7 @@ from domain.errors import (
     DuplicateEventId,
     StreamAlreadyExists,
     StreamNotFound,
+    VersionConflict,
     WrongStreamKind,
 )
 from domain.events import LedgerAggregate
@@ -34,6 +39,9 @@ from domain.measure_changes import MeasureChange
 from domain.negotiation import Negotiation
 from domain.negotiation_steps import NegotiationStep
 from domain.stream_cache import StreamCache
+from domain.stream_queue import StreamBusy
+
+_T = TypeVar("_T")
 
 
 class BatchAttempt:
@@ -120,3 +128,37 @@ class BatchAttempt:
             self.kept = self.kept or taken is not None
             self.streams[stream_id] = taken if taken is not None else self._load(stream_id)
         return self.streams[stream_id]
+
+
+@dataclass(frozen=True)
+class Again:
+    """What an attempt at a batch returns when it saved nothing and must be made again
+    on the store's state: at once, or, when another writer won the race to the store,
+    after a pause (`conflict` then names the stream raced for)."""
+
+    conflict: Callable[[], VersionConflict] | None = None
+
+
+DECIDE_AGAIN = Again()
+
+
+def until_saved(attempt: Callable[[bool], _T | Again], patience: float) -> _T:
+    """Run `attempt` until it returns a result (or raises): the first time allowed to use
+    the kept states of streams (`use_kept`), after an `Again` only the store's. After a
+    lost race it waits first, a jittered pause doubling from 1 to 50 ms, and once
+    `patience` seconds have passed raises StreamBusy: the caller asked for no version
+    check, so a race it kept losing is no conflict of its making."""
+    started = time.monotonic()
+    delay = 0.001
+    use_kept = True
+    while True:
+        outcome = attempt(use_kept)
+        if not isinstance(outcome, Again):
+            return outcome
+        use_kept = False
+        if outcome.conflict is not None:
+            if time.monotonic() - started > patience:
+                conflict = outcome.conflict()
+                raise StreamBusy(conflict.stream_id, time.monotonic() - started) from conflict
+            time.sleep(random.uniform(0, delay))
+            delay = min(delay * 2, 0.05)

@@ -115,8 +115,9 @@ class IdempotencyRecord(Aggregate):
         log_position_before: int,
     ) -> IdempotencyRecord:
         """The record of a write made under `claim`, to be saved with the write's events:
-        those `written` holds pending, on top of its `loaded_version`."""
-        pending = written.pending_events
+        those `written` holds pending on top of its `loaded_version` (any pending below it
+        are another write's, saved in the same transaction: see domain.group_commit)."""
+        pending = [e for e in written.pending_events if e.originator_version > loaded_version]
         return cls._create(
             cls.Recorded,
             id=claim.record_id,

@@ -276,18 +276,18 @@ def test_a_duplicate_that_commits_first_answers_the_other(
     measure_id = stream_id_for_key(MEASURE, "us-cn-fentanyl")
     change = MeasureRateChanged.model_validate(rate("A", 20)).to_change()
     claim = IdempotencyClaim("race", "the same request")
-    load = ledger._load_to_write
+    replay = ledger.receipts.replay
     raced = threading.Event()
     winner: list[Written] = []
 
-    def load_then_lose_the_race(*args: Any) -> Any:
-        loaded = load(*args)
-        if not raced.is_set():  # the duplicate commits between this load and its save
+    def miss_the_key_while_the_duplicate_commits(claim: IdempotencyClaim) -> Any:
+        if not raced.is_set():  # the duplicate commits between this look-up and the save
             raced.set()
             winner.append(ledger.append_to_stream(measure_id, [change], claim=claim))
-        return loaded
+            return None
+        return replay(claim)
 
-    monkeypatch.setattr(ledger, "_load_to_write", load_then_lose_the_race)
+    monkeypatch.setattr(ledger.receipts, "replay", miss_the_key_while_the_duplicate_commits)
 
     loser = ledger.append_to_stream(measure_id, [change], claim=claim)
 

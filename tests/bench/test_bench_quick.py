@@ -31,6 +31,7 @@ GROUPS = {
     "5 replay and rebuild",
     "6 queries",
     "7 commit to subscriber",
+    "8 hot stream",
 }
 
 
@@ -115,6 +116,9 @@ def test_a_tiny_run_of_the_suite_writes_every_group_on_both_backends(
         assert (backend, "SSE client, writer POSTing to the same server p99") in names
         in_process = "recorder.subscribe() in the writer's process (from Ledger.save) p99"
         assert (backend, in_process) in names
+        for writers in ("1 writer", "16 writers"):
+            for label in ("", " p50", " p99", " max"):
+                assert (backend, f"POST to one measure, {writers}{label}") in names
     from_save = "SSE client, writer in another process (from Ledger.save) p99"
     assert ("postgres", from_save) in names
     by_name = {(f["backend"], f["name"]): f for f in figures}

@@ -38,6 +38,7 @@ from domain.events import Facts
 from domain.ledger import MEASURE, NEGOTIATION, Ledger, stream_id_for_key
 from domain.measure_changes import ChangeRate
 from domain.negotiation_steps import ResumeTalks
+from domain.stream_queue import StreamBusy
 from domain.values import Provenance, Reliability, Source
 from tests.domain.test_ledger import event_ids
 from tradeledger.settings import parse_database_url
@@ -326,21 +327,21 @@ def test_a_batch_raced_by_another_writer_starts_again_on_fresh_state(
     rival.close()
 
 
-def test_a_batch_raced_when_patience_is_out_reports_a_version_conflict(
+def test_a_batch_raced_when_patience_is_out_is_refused_as_busy_not_as_a_conflict(
     sqlite_env: dict[str, str],
 ) -> None:
     rival = Ledger(sqlite_env)
     rival.append_batch([impose_reciprocal()])
     ledger = RacedLedger(sqlite_env, rival)
 
-    with pytest.raises(VersionConflict) as raised:
+    with pytest.raises(StreamBusy) as raised:
         ledger.append_batch([rate("US-CN-RECIP-84", "84", date(2025, 4, 10))], patience=0)
 
-    conflict = raised.value
-    assert (conflict.stream_id, conflict.expected_version, conflict.current_version) == (
-        RECIPROCAL_ID,
-        1,
-        2,
-    )
+    assert raised.value.stream_id == RECIPROCAL_ID
+    assert raised.value.rule == "stream_busy"
+    conflict = raised.value.__cause__
+    assert isinstance(conflict, VersionConflict)
+    assert (conflict.expected_version, conflict.current_version) == (1, 2)
+    assert event_ids(ledger, RECIPROCAL_ID) == ["US-CN-RECIP-34", "RIVAL-RATE"]
     ledger.close()
     rival.close()
