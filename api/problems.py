@@ -3,7 +3,8 @@
 Domain errors carry a stable `rule`; the table below maps each kind to an HTTP status
 (409 when the request conflicts with what is recorded, 422 when its values are wrong,
 404 when the stream in the path does not exist), and so does it for a read whose
-`min_position` the read models did not reach in time (503, with Retry-After). FastAPI's
+`min_position` the read models did not reach in time (503, with Retry-After), and so does
+it for a store that cannot be reached (503 `store_unavailable`, with Retry-After). FastAPI's
 own errors (404, 405, request validation) and unexpected exceptions get the same shape,
 so a client parses one format. Nothing here ever puts a stack trace or an exception's
 text from deep inside into a response: unexpected errors are logged server-side and
@@ -42,6 +43,7 @@ from domain.errors import (
 from domain.idempotency import IdempotencyKeyReused
 from eventschema import measure_event_types, negotiation_event_types
 from projections.progress import ReadModelBehind
+from storage.backoff import is_transient, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,13 @@ DOMAIN_ERROR_STATUS: Sequence[tuple[type[DomainError | ReadModelBehind], HTTPSta
 
 RETRY_AFTER_BEHIND = "1"
 """Seconds a reader should wait before asking again for a position not yet reached."""
+
+RETRY_AFTER_STORE = "2"
+"""Seconds a client should wait before trying again while the store is unreachable."""
+
+STORE_UNAVAILABLE = "store_unavailable"
+"""The problem of a request that the store could not serve because it cannot be reached
+(down, restarting, or not answering within TRADELEDGER_STORE_TIMEOUT_SECONDS)."""
 
 
 class FieldError(BaseModel):
@@ -257,6 +266,35 @@ async def _on_read_model_behind(request: Request, error: Exception) -> JSONRespo
     )
 
 
+def store_unavailable(instance: str, detail: str | None = None) -> JSONResponse:
+    """The 503 problem for a store that cannot be reached: try again after Retry-After."""
+    return problem(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        detail or "the store cannot be reached (it is down or restarting); try again later",
+        instance,
+        rule=STORE_UNAVAILABLE,
+        headers={"Retry-After": RETRY_AFTER_STORE},
+    )
+
+
+async def _on_store_error(request: Request, error: Exception) -> JSONResponse:
+    """An unreachable store answers 503 `store_unavailable` and is logged in one line
+    (an outage fails every request: the log bell and the follower warn of it once);
+    any other error of the store is logged with its traceback."""
+    if is_transient(error):
+        logger.info(
+            "store unavailable on %s %s: %s", request.method, request.url.path, one_line(error)
+        )
+        return store_unavailable(request.url.path)
+    return await _on_other_store_error(request, error)
+
+
+async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    if is_transient(error):  # a driver's connection error that reached us unwrapped
+        return await _on_store_error(request, error)
+    return await _on_unexpected_error(request, error)
+
+
 async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = validation_errors(error.errors())
@@ -315,14 +353,14 @@ _on_overflow = _logged(
     "a date or time is out of the supported range (years 1 to 9999, in UTC)",
     rule="invalid_value",
 )
-_on_store_error = _logged(
+_on_other_store_error = _logged(
     logging.ERROR,
     "the store failed",
     HTTPStatus.SERVICE_UNAVAILABLE,
     "the store is unavailable; try again later",
     headers={"Retry-After": "5"},
 )
-_on_unexpected = _logged(
+_on_unexpected_error = _logged(
     logging.ERROR,
     "unexpected error",
     HTTPStatus.INTERNAL_SERVER_ERROR,

@@ -3,6 +3,7 @@ again) and `project` (the worker that follows the log, for PostgreSQL deployment
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from contextlib import closing
@@ -11,13 +12,18 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from projections.follower import Follower
+from storage.backoff import one_line
 from storage.bell import LogBell
 from tradeledger.bootstrap import open_services
+from tradeledger.settings import Settings
 
 
 def rebuild() -> None:
     """Drop every read model and rebuild it from the event log (resumable)."""
-    with closing(open_services()) as services:
+    # Without a statement timeout: building an index over a large log may take minutes.
+    settings = Settings.from_env().model_copy(update={"statement_timeout_seconds": 0.0})
+    with closing(open_services(settings)) as services:
         total = services.projector.log_position()
         with _progress() as bar:
             task = bar.add_task("projecting", total=total)
@@ -34,34 +40,52 @@ def project(
     """Run the projection worker: follow the log and keep the read models current.
 
     It wakes on the store's notifications (LISTEN/NOTIFY on PostgreSQL) and polls
-    as a safety net. SIGINT or SIGTERM stop it between two committed batches, also
-    during the first catch-up (the handlers are installed before it starts).
+    as a safety net. When the database goes away (a restart, an outage) it reconnects
+    with backoff (0.1 s doubling to 5 s) and resumes from its tracked position; it stops
+    on SIGINT or SIGTERM, between two committed batches (also during the first catch-up:
+    the handlers are installed before it starts), and exits with status 1 on any error
+    other than the database being unreachable, named in one line.
     """
-    stop, wake = threading.Event(), threading.Event()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
 
     def stop_soon(*_: object) -> None:
         stop.set()
-        wake.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop_soon)
     with closing(open_services()) as services:
         projector = services.projector
-        done = 0
-        while not stop.is_set():
-            projected = projector.catch_up(limit=projector.batch_size)
-            done += projected
-            if projected == 0:
-                break
-        typer.echo(f"caught up: {done} events, position {projector.position}")
-        if once or stop.is_set():
-            return
         bell = LogBell(services.ledger)
-        bell.add(wake.set)
+        follower = Follower(
+            projector,
+            bell,
+            poll_interval=poll_interval,
+            batch_limit=projector.batch_size,
+            name="the projection worker",
+        )
         try:
-            projector.run_until(stop, wake, poll_interval)
+            follower.start()
+            _wait(stop, follower, until=follower.caught_up)
+            if follower.caught_up.is_set():
+                typer.echo(
+                    f"caught up: {follower.projected} events, position {projector.reached.position}"
+                )
+                if not once:
+                    _wait(stop, follower)
         finally:
+            follower.stop(timeout=None)
             bell.close()
+    if follower.error is not None:
+        typer.echo(f"error: the projection worker stopped: {one_line(follower.error)}", err=True)
+        raise typer.Exit(1)
+
+
+def _wait(stop: threading.Event, follower: Follower, until: threading.Event | None = None) -> None:
+    """Until a signal, the follower's end, or `until` is set."""
+    while not stop.is_set() and follower.running and not (until and until.is_set()):
+        # Short waits: the main thread must come back to run the signal handlers.
+        stop.wait(0.1)
 
 
 def _progress() -> Progress:
