@@ -15,7 +15,10 @@ client only delays itself (it reads its next page once the last one was sent), a
 client that disconnects is unregistered at once (the response listens for the
 disconnect and cancels the stream). Idle streams get a comment line every
 `heartbeat_seconds`, which also re-reads the log, so a lost notification delays an
-event by at most one heartbeat.
+event by at most one heartbeat. The heartbeat never waits for the store: a read that
+takes longer than a heartbeat gets heartbeats meanwhile, and a read that fails because
+the store is unreachable is answered with a heartbeat and tried again a heartbeat later
+(or as soon as the bell rings, which it does once it has reconnected).
 
 A stored event that does not decode (a damaged row) is named, never a bare 500: a page
 of `GET /v1/events` ends before it, and the next read answers problem+json 500
@@ -42,8 +45,9 @@ from api.dependencies import EventLogDep, LogBellDep, LogFilterQuery, Reader, Se
 from api.models import CloudEventPublic, EventsPagePublic
 from api.problems import PROBLEM_TYPES, Problem, documented
 from domain.errors import InvalidValue
+from storage.backoff import is_transient
 from storage.bell import LogBell
-from storage.eventlog import EventLog, LogFilter
+from storage.eventlog import EventLog, LogFilter, LogPage
 from storage.undecodable import UndecodableEvent
 
 router = APIRouter(prefix="/v1", tags=["event log"])
@@ -203,11 +207,15 @@ def _undecodable_frame(error: UndecodableEvent) -> bytes:
     return f"event: undecodable\nid: {error.position}\ndata: {problem}\n\n".encode()
 
 
+HEARTBEAT = b": heartbeat\n\n"
+
+
 async def _follow(
     log: EventLog, bell: LogBell, where: LogFilter, after: int, heartbeat: float
 ) -> AsyncIterator[bytes]:
     wakeup = _Wakeup(asyncio.get_running_loop())
     bell.add(wakeup.ring)
+    reading: asyncio.Future[LogPage] | None = None
     try:
         # Sent at once, so that the client (and any proxy) sees the stream open.
         yield b": tradeledger event stream\nretry: 2000\n\n"
@@ -215,19 +223,46 @@ async def _follow(
         while True:
             # Cleared before reading: a commit the read misses rings again afterwards.
             wakeup.clear()
+            reading = asyncio.ensure_future(run_in_threadpool(log.read, cursor, SSE_PAGE, where))
+            while not await _done_within(reading, heartbeat):
+                yield HEARTBEAT  # the store is slow to answer: the client must not wait
             try:
-                page = await run_in_threadpool(log.read, cursor, SSE_PAGE, where)
+                page = reading.result()
             except UndecodableEvent as error:
                 yield _undecodable_frame(error)
                 cursor = error.position
                 continue
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                # The store is unreachable: keep the stream alive, read again later.
+                yield HEARTBEAT
+                await wakeup.wait(heartbeat)
+                continue
+            finally:
+                reading = None
             for entry in page.entries:
                 yield _frame(CloudEventPublic.of(entry).model_dump_json(), entry.position)
             cursor = page.next_after
             if page.caught_up and not await wakeup.wait(heartbeat):
-                yield b": heartbeat\n\n"
+                yield HEARTBEAT
     finally:
         bell.discard(wakeup.ring)
+        if reading is not None:  # the client left while a read was under way
+            reading.cancel()
+            reading.add_done_callback(_consume)
+
+
+async def _done_within(future: asyncio.Future[Any], seconds: float) -> bool:
+    """Whether `future` is done within `seconds` (it goes on either way)."""
+    done, _ = await asyncio.wait({future}, timeout=seconds)
+    return bool(done)
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned read's outcome, so that asyncio does not log it as lost."""
+    if not future.cancelled():
+        future.exception()
 
 
 class EventStreamResponse(StreamingResponse):

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import feed, reading, writing
+from api import feed, health, reading, writing
 from api.middleware import BodySizeLimit, UnexpectedErrors
 from api.problems import PROBLEM_JSON, install_problem_handlers
 from api.settings import Settings
@@ -86,6 +86,7 @@ def create_app(
     app.include_router(writing.router)
     app.include_router(reading.router)
     app.include_router(feed.router)
+    app.include_router(health.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

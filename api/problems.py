@@ -4,7 +4,8 @@ Domain errors carry a stable `rule`; the table below maps each kind to an HTTP s
 (409 when the request conflicts with what is recorded, 422 when its values are wrong,
 404 when the stream in the path does not exist, 503 with Retry-After when the stream was
 too busy to take a write in time), and so does it for a read whose `min_position` the
-read models did not reach in time (503, with Retry-After). FastAPI's
+read models did not reach in time (503, with Retry-After), and for a store that cannot be
+reached (503 `store_unavailable`, with Retry-After). FastAPI's
 own errors (404, 405, request validation) and unexpected exceptions get the same shape,
 so a client parses one format. Nothing here ever puts a stack trace or an exception's
 text from deep inside into a response: unexpected errors are logged server-side and
@@ -56,6 +57,7 @@ from domain.stream_queue import StreamBusy
 from domain.values import ECHO_LIMIT, shorten
 from eventschema import measure_event_types, negotiation_event_types
 from projections.progress import ReadModelBehind
+from storage.backoff import is_transient, one_line
 from storage.undecodable import UndecodableEvent
 
 logger = logging.getLogger(__name__)
@@ -100,6 +102,13 @@ RETRY_AFTER_BEHIND = "1"
 
 RETRY_AFTER_BUSY = "1"
 """Seconds a writer should wait before sending again a write its stream was too busy for."""
+
+RETRY_AFTER_STORE = "2"
+"""Seconds a client should wait before trying again while the store is unreachable."""
+
+STORE_UNAVAILABLE = "store_unavailable"
+"""The problem of a request that the store could not serve because it cannot be reached
+(down, restarting, or not answering within TRADELEDGER_STORE_TIMEOUT_SECONDS)."""
 
 
 class FieldError(BaseModel):
@@ -333,6 +342,35 @@ async def _on_undecodable(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def store_unavailable(instance: str, detail: str | None = None) -> JSONResponse:
+    """The 503 problem for a store that cannot be reached: try again after Retry-After."""
+    return problem(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        detail or "the store cannot be reached (it is down or restarting); try again later",
+        instance,
+        rule=STORE_UNAVAILABLE,
+        headers={"Retry-After": RETRY_AFTER_STORE},
+    )
+
+
+async def _on_store_error(request: Request, error: Exception) -> JSONResponse:
+    """An unreachable store answers 503 `store_unavailable` and is logged in one line
+    (an outage fails every request: the log bell and the follower warn of it once);
+    any other error of the store is logged with its traceback."""
+    if is_transient(error):
+        logger.info(
+            "store unavailable on %s %s: %s", request.method, request.url.path, one_line(error)
+        )
+        return store_unavailable(request.url.path)
+    return await _on_other_store_error(request, error)
+
+
+async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    if is_transient(error):  # a driver's connection error that reached us unwrapped
+        return await _on_store_error(request, error)
+    return await _on_unexpected_error(request, error)
+
+
 async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = validation_errors(error.errors())
@@ -391,7 +429,7 @@ _on_overflow = _logged(
     "a date or time is out of the supported range (years 1 to 9999, in UTC)",
     rule="invalid_value",
 )
-_on_store_error = _logged(
+_on_other_store_error = _logged(
     logging.ERROR,
     "the store failed",
     HTTPStatus.SERVICE_UNAVAILABLE,
@@ -409,7 +447,7 @@ def unexpected_detail(error_id: str) -> str:
     return f"an unexpected error occurred; it has been logged as error {error_id}"
 
 
-async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
+async def _on_unexpected_error(request: Request, error: Exception) -> JSONResponse:
     error_id = new_error_id()
     logger.error(
         "unexpected error %s on %s %s",

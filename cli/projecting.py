@@ -4,18 +4,22 @@ follows the log, for PostgreSQL deployments)."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from contextlib import closing
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from projections.follower import Follower
 from projections.projector import SKIP, Projector
+from storage.backoff import one_line
 from storage.bell import LogBell
 from storage.undecodable import UndecodableEvent, UndecodableHook
 from tradeledger.bootstrap import open_services
+from tradeledger.settings import Settings
 
 
 def rebuild() -> None:
@@ -27,7 +31,9 @@ def rebuild() -> None:
     line naming it, and the read models in use stay as they were, unless
     TRADELEDGER_ON_UNDECODABLE=skip (then it is skipped, and answers name it).
     """
-    with closing(open_services()) as services:
+    # Without a statement timeout: building an index over a large log may take minutes.
+    settings = Settings.from_env().model_copy(update={"statement_timeout_seconds": 0.0})
+    with closing(open_services(settings)) as services:
         projector = services.projector
         projector.tell_undecodable = _told(projector)
         total = projector.log_position()
@@ -49,16 +55,23 @@ def rebuild() -> None:
     typer.echo(f"rebuilt the read models from {count} events{note}")
 
 
-def _told(projector: Projector) -> UndecodableHook:
-    """How a command tells of an undecodable event as the projector meets it: in skip
-    mode one `warning:` line each; in stop mode nothing (the command's `error:` line
-    names it)."""
+def _told(projector: Projector, worker: bool = False) -> UndecodableHook:
+    """How a command tells of an undecodable event as the projector meets it (once per
+    event): in skip mode one `warning:` line each; in stop mode, for `rebuild` nothing
+    (its `error:` line names it), for the `project` worker one `error:` line, as it stays
+    up and tries again every few seconds, going on once the row is repaired."""
 
-    def warn(error: UndecodableEvent) -> None:
+    def tell(error: UndecodableEvent) -> None:
         if projector.on_undecodable == SKIP:
             typer.echo(f"warning: skipping {error.message}", err=True)
+        elif worker:
+            typer.echo(
+                f"error: the projection is stopped before {error.message}; it tries again "
+                "every few seconds (TRADELEDGER_ON_UNDECODABLE=skip goes on past it)",
+                err=True,
+            )
 
-    return warn
+    return tell
 
 
 def project(
@@ -68,50 +81,53 @@ def project(
     """Run the projection worker: follow the log and keep the read models current.
 
     It wakes on the store's notifications (LISTEN/NOTIFY on PostgreSQL) and polls
-    as a safety net. SIGINT or SIGTERM stop it between two committed batches, also
-    during the first catch-up (the handlers are installed before it starts).
+    as a safety net. When the database goes away (a restart, an outage) it reconnects
+    with backoff (0.1 s doubling to 5 s) and resumes from its tracked position; it stops
+    on SIGINT or SIGTERM, between two committed batches (also during the first catch-up:
+    the handlers are installed before it starts), and exits with status 1 on any error
+    other than the database being unreachable, named in one line.
     """
-    stop, wake = threading.Event(), threading.Event()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
 
     def stop_soon(*_: object) -> None:
         stop.set()
-        wake.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop_soon)
     with closing(open_services()) as services:
         projector = services.projector
-        projector.tell_undecodable = _told(projector)
-        done = 0
-        while not stop.is_set():
-            try:
-                projected = projector.catch_up(limit=projector.batch_size)
-            except UndecodableEvent as error:
-                _stopped_at(error)
-            done += projected
-            if projected == 0:
-                break
-        typer.echo(f"caught up: {done} events, position {projector.position}")
-        if once or stop.is_set():
-            return
+        projector.tell_undecodable = _told(projector, worker=True)
         bell = LogBell(services.ledger)
-        bell.add(wake.set)
+        follower = Follower(
+            projector,
+            bell,
+            poll_interval=poll_interval,
+            batch_limit=projector.batch_size,
+            name="the projection worker",
+        )
         try:
-            projector.run_until(stop, wake, poll_interval)
-        except UndecodableEvent as error:
-            _stopped_at(error)
+            follower.start()
+            _wait(stop, follower, until=follower.caught_up)
+            if follower.caught_up.is_set():
+                typer.echo(
+                    f"caught up: {follower.projected} events, position {projector.reached.position}"
+                )
+                if not once:
+                    _wait(stop, follower)
         finally:
+            follower.stop(timeout=None)
             bell.close()
+    if follower.error is not None:
+        typer.echo(f"error: the projection worker stopped: {one_line(follower.error)}", err=True)
+        raise typer.Exit(1)
 
 
-def _stopped_at(error: UndecodableEvent) -> NoReturn:
-    """End `project` with one line: stop mode met an event that does not decode."""
-    typer.echo(
-        f"error: the projection stopped before {error.message} "
-        "(TRADELEDGER_ON_UNDECODABLE=skip goes on past it)",
-        err=True,
-    )
-    raise typer.Exit(1)
+def _wait(stop: threading.Event, follower: Follower, until: threading.Event | None = None) -> None:
+    """Until a signal, the follower's end, or `until` is set."""
+    while not stop.is_set() and follower.running and not (until and until.is_set()):
+        # Short waits: the main thread must come back to run the signal handlers.
+        stop.wait(0.1)
 
 
 def _progress() -> Progress:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.ledger import Ledger
+from storage.backoff import Backoff, Retrying, is_transient, one_line
 from storage.postgres import LedgerPostgresApplicationRecorder
 
 logger = logging.getLogger(__name__)
@@ -28,14 +29,19 @@ class LogBell:
     data, so a missed or duplicated ring can delay a follower but never make it skip or
     repeat an event; followers also re-read on a timer as a safety net.
 
-    The subscription runs on a thread started with the first callback; if the store
-    fails it restarts after `restart_delay` seconds (ringing everyone, in case something
-    committed meanwhile). `close()` stops it.
+    The subscription runs on a thread started with the first callback. When the store
+    goes away it reconnects with backoff (`restart_delay` seconds first, doubling up to
+    `max_delay`, jittered; a warning per change of state, see storage.backoff), and
+    rings everyone once it listens again, in case something committed meanwhile. An
+    error that is not the store being unreachable stops the thread, logged in one line
+    (followers then still re-read on their timers). `close()` stops it.
     """
 
-    def __init__(self, ledger: Ledger, restart_delay: float = 1.0) -> None:
+    def __init__(self, ledger: Ledger, restart_delay: float = 0.1, max_delay: float = 5.0) -> None:
         self.ledger = ledger
-        self.restart_delay = restart_delay
+        self.backoff = Backoff(first=restart_delay, cap=max(max_delay, restart_delay))
+        self.error: BaseException | None = None
+        """What stopped the subscription for good, if anything did."""
         self._rings: set[Ring] = set()
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -76,20 +82,26 @@ class LogBell:
                 logger.exception("a log follower's wake-up call failed")
 
     def _run(self) -> None:
+        retrying = Retrying("the log bell", logger, self.backoff)
         while not self._closed.is_set():
             try:
-                self._follow()
-            except Exception:
-                logger.exception(
-                    "the log subscription failed; restarting in %.1f s", self.restart_delay
-                )
-                self._closed.wait(self.restart_delay)
+                self._follow(retrying)
+            except Exception as error:
+                if self._closed.is_set():
+                    return
+                if not is_transient(error):
+                    self.error = error
+                    logger.error("the log bell stopped: %s", one_line(error))
+                    return
+                self._closed.wait(retrying.failed(error))
 
-    def _follow(self) -> None:
+    def _follow(self, retrying: Retrying) -> None:
         recorder = self.ledger.recorder
         if isinstance(recorder, LedgerPostgresApplicationRecorder):
-            # LISTEN alone: the bell needs no notifications selected for it.
+            # LISTEN alone: the bell needs no notifications selected for it. The first
+            # ring comes once LISTEN is in place, for what committed before it was.
             for _ in recorder.listen_for_commits(self._closed):
+                retrying.recovered()
                 self._ring_all()
             return
         with recorder.subscribe(gt=recorder.max_notification_id() or 0) as subscription:
@@ -97,6 +109,7 @@ class LogBell:
                 if self._closed.is_set():
                     return
                 self._subscription = subscription
+            retrying.recovered()
             # Anything committed before the subscription started is news to followers
             # that registered before it did.
             self._ring_all()

@@ -92,3 +92,10 @@ def test_dockerfile_copies_what_the_wheel_is_built_from_and_nothing_else() -> No
     assert "COPY pyproject.toml README.md ./" in dockerfile
     assert "COPY bench" not in dockerfile
     assert "pip install --no-cache-dir ." in dockerfile
+
+
+def test_every_service_restarts_unless_stopped() -> None:
+    services = compose()["services"]
+    policies = {name: service.get("restart") for name, service in services.items()}
+
+    assert policies == dict.fromkeys(services, "unless-stopped")

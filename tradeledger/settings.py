@@ -31,9 +31,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from domain.stream_cache import DEFAULT_MAXSIZE
 from projections.projector import DEFAULT_BATCH_SIZE, STOP
 from projections.queries import DEFAULT_WAIT_TIMEOUT
+from storage.postgres import DEFAULT_STORE_TIMEOUT
 from storage.sqlite import DEFAULT_POLL_INTERVAL
 from tradeledger.errors import InvalidSetting
 from tradeledger.keys import ApiKeys, Role, parse_api_keys
+
+DEFAULT_STATEMENT_TIMEOUT = 30.0
+"""Seconds: long enough for any statement the product sends (a projection batch, an index
+built after a rebuild), short enough that nothing waits on a stuck one for ever."""
 
 PREFIX = "TRADELEDGER_"
 DEFAULT_DATABASE_URL = "sqlite:///tradeledger.sqlite"
@@ -208,6 +213,20 @@ class Settings(BaseSettings):
         description="seconds between the polls by which a SQLite store's subscribers find "
         "other processes' writes (this process's own writes wake them at once)",
     )
+    store_timeout_seconds: float = Field(
+        DEFAULT_STORE_TIMEOUT,
+        gt=0,
+        allow_inf_nan=False,
+        description="PostgreSQL: the longest a request waits for a database connection; "
+        "an unreachable server is reported at once, as 503 `store_unavailable`",
+    )
+    statement_timeout_seconds: float = Field(
+        DEFAULT_STATEMENT_TIMEOUT,
+        ge=0,
+        allow_inf_nan=False,
+        description="PostgreSQL: the server cancels any statement running longer (0: no "
+        "limit; `tradeledger rebuild` runs without one)",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -308,11 +327,14 @@ class Settings(BaseSettings):
     def library_env(self) -> dict[str, str]:
         """The eventsourcing library's environment for the Ledger on this store: the
         store's PERSISTENCE_MODULE and SQLITE_DBNAME or POSTGRES_*, the stream cache size,
-        and (SQLite) the subscription poll interval."""
+        (SQLite) the subscription poll interval and (PostgreSQL) the store's timeouts."""
         store = self.store
         env = {**store.env, "STREAM_CACHE_MAXSIZE": str(self.stream_cache_maxsize)}
         if store.backend == "sqlite":
             env["SQLITE_POLL_INTERVAL"] = repr(self.sqlite_poll_interval)
+        if store.backend == "postgres":
+            env["POSTGRES_STORE_TIMEOUT"] = repr(self.store_timeout_seconds)
+            env["POSTGRES_STATEMENT_TIMEOUT"] = repr(self.statement_timeout_seconds)
         return env
 
 
