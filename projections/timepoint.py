@@ -93,9 +93,14 @@ def _instant(value: date | datetime | None, field: str) -> datetime | None:
     so the answer is the same, and a valid date or RFC 3339 instant is never refused."""
     if value is None:
         return None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            return _FIRST_INSTANT if value.year == 1 else _LAST_INSTANT
     try:
         if isinstance(value, datetime):
-            return utc_instant(value, field)
+            return utc_instant(value, field)  # refuses a naive one
         return end_of_day(value)
     except OverflowError:
         return _FIRST_INSTANT if value.year == 1 else _LAST_INSTANT

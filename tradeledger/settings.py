@@ -140,7 +140,10 @@ class Settings(BaseSettings):
         "its keys add to those of `TRADELEDGER_API_KEYS`",
     )
     public_read: bool = Field(
-        False, description="`1` opens reads (never writes) to anonymous callers"
+        False,
+        description="`1` opens reads (never writes) to anonymous callers; with `0` every "
+        "`/v1` route, `/v1/schemas` included, needs a key (only `/openapi.json`, `/docs`, "
+        "`/redoc` and the health probes are open to all)",
     )
     max_body_bytes: int = Field(1 << 20, ge=1, description="larger request bodies answer 413")
     sse_heartbeat_seconds: float = Field(
@@ -198,6 +201,14 @@ class Settings(BaseSettings):
         allow_inf_nan=False,
         description="how long a read given `min_position` waits for the read models to reach "
         "it before answering 503 with `Retry-After`",
+    )
+    append_patience_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        allow_inf_nan=False,
+        description="how long a write to a stream another process keeps writing to retries "
+        "before answering 503 `stream_busy` with `Retry-After` (never 409 without `If-Match`)",
     )
     on_undecodable: Literal["stop", "skip"] = Field(
         STOP,
@@ -327,9 +338,14 @@ class Settings(BaseSettings):
     def library_env(self) -> dict[str, str]:
         """The eventsourcing library's environment for the Ledger on this store: the
         store's PERSISTENCE_MODULE and SQLITE_DBNAME or POSTGRES_*, the stream cache size,
-        (SQLite) the subscription poll interval and (PostgreSQL) the store's timeouts."""
+        how long a contended append retries, (SQLite) the subscription poll interval and
+        (PostgreSQL) the store's timeouts."""
         store = self.store
-        env = {**store.env, "STREAM_CACHE_MAXSIZE": str(self.stream_cache_maxsize)}
+        env = {
+            **store.env,
+            "STREAM_CACHE_MAXSIZE": str(self.stream_cache_maxsize),
+            "APPEND_PATIENCE": repr(self.append_patience_seconds),
+        }
         if store.backend == "sqlite":
             env["SQLITE_POLL_INTERVAL"] = repr(self.sqlite_poll_interval)
         if store.backend == "postgres":
