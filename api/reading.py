@@ -12,9 +12,11 @@ position (a client's own write), or answer 503 with Retry-After.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import (
@@ -39,6 +41,7 @@ from api.models import (
     TimelinePublic,
 )
 from api.problems import documented
+from domain.errors import InvalidValue
 from domain.ledger import MEASURE, NEGOTIATION
 from eventschema import (
     MEASURE_EVENT_MODELS,
@@ -243,6 +246,54 @@ _DIFF_TEXT = """
 negotiation.) Compares the answer at two points, (`on`, `known_at`, `recorded_at`) and (`on2`,
 `known_at2`, `recorded_at2`), each second value defaulting to the first. Each change
 shows old -> new, the events that caused it and those no longer relied on."""
+
+
+_SUBJECT_PARAMETERS = frozenset({"importer", "origin", "hs", "measure", "negotiation"})
+
+
+@router.get(
+    "/diff",
+    deprecated=True,
+    status_code=308,
+    response_class=RedirectResponse,
+    responses={
+        308: {"description": "The same question at its own route (`Location`)."},
+        **documented(401, 403, 422),
+    },
+    summary="Moved: a diff's route now names its subject",
+)
+def diff_moved(
+    _: Reader,
+    request: Request,
+    importer: Annotated[str | None, Query(description="Duty question: importer.")] = None,
+    origin: Annotated[str | None, Query(description="Duty question: origin.")] = None,
+    hs: Annotated[str | None, Query(description="Duty question: HS code.")] = None,
+    measure: Annotated[str | None, Query(description="A measure (key or UUID).")] = None,
+    negotiation: Annotated[str | None, Query(description="A negotiation (key or UUID).")] = None,
+) -> RedirectResponse:
+    """Deprecated: the single diff route of earlier releases, kept so that clients written
+    for it keep working. It answers 308 Permanent Redirect to `/v1/diff/duty`,
+    `/v1/measures/{id}/diff` or `/v1/negotiations/{id}/diff` with the same time-axis
+    parameters (a client following redirects gets the same answer as before), with
+    `Deprecation` and a `Link` to the successor (RFC 9745, RFC 8288)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in _SUBJECT_PARAMETERS]
+    if importer and origin and hs:
+        path = "/v1/diff/duty"
+        kept = [("importer", importer), ("origin", origin), ("hs", hs), *kept]
+    elif measure:
+        path = f"/v1/measures/{quote(measure, safe='')}/diff"
+    elif negotiation:
+        path = f"/v1/negotiations/{quote(negotiation, safe='')}/diff"
+    else:
+        raise InvalidValue(
+            "diff", "give importer, origin and hs; or measure; or negotiation (one subject)"
+        )
+    location = f"{path}?{urlencode(kept)}" if kept else path
+    return RedirectResponse(
+        location,
+        status_code=308,
+        headers={"Deprecation": "true", "Link": f'<{path}>; rel="successor-version"'},
+    )
 
 
 def _diff_answer(response: Response, result: differ.Diff) -> DiffPublic:

@@ -333,6 +333,47 @@ def test_a_diff_without_its_subject_or_with_a_bad_point_is_refused(
     assert response.json()["errors"][0]["field"] == field
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (
+            {"importer": "US", "origin": "CN", "hs": "8517.13.0000", "known_at": "2025-04-10",
+             "known_at2": "2025-04-12", "on": "2025-04-10"},
+            "/v1/diff/duty",
+        ),
+        ({"measure": "US-CN-Reciprocal", "on": "2025-04-15", "on2": "2025-05-20"},
+         "/v1/measures/US-CN-Reciprocal/diff"),
+        ({"negotiation": str(TALKS_ID), "on": "2025-04-15", "on2": "2025-05-20"},
+         f"/v1/negotiations/{TALKS_ID}/diff"),
+    ],
+)  # fmt: skip
+def test_the_old_diff_route_redirects_to_its_subjects_route(
+    seeded: TestClient, old: dict[str, str], new: str
+) -> None:
+    """Clients of the single /v1/diff of earlier releases keep getting their answer."""
+    moved = seeded.get("/v1/diff", params=old, follow_redirects=False)
+
+    assert moved.status_code == 308
+    assert moved.headers["location"].startswith(new + "?")
+    assert moved.headers["deprecation"] == "true"
+    assert moved.headers["link"] == f'<{new}>; rel="successor-version"'
+    followed = seeded.get("/v1/diff", params=old)
+    subject = {"importer", "origin", "hs", "measure", "negotiation"}
+    direct = seeded.get(new, params={k: v for k, v in old.items() if k not in subject} | (
+        {k: old[k] for k in ("importer", "origin", "hs")} if "hs" in old else {}))  # fmt: skip
+    assert followed.status_code == direct.status_code == 200
+    # The same answer, but for the moment each was asked at (recorded_at defaults to now).
+    assert followed.json()["changes"] == direct.json()["changes"]
+    assert followed.json()["before"]["on"] == direct.json()["before"]["on"]
+
+
+def test_the_old_diff_route_without_a_subject_is_refused(seeded: TestClient) -> None:
+    response = seeded.get("/v1/diff", params={"on": "2025-04-15"})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 # -- schemas ----------------------------------------------------------------------------
 
 
