@@ -127,7 +127,7 @@ def evaluate_targets(figures: Sequence[Figure], sizes: Sequence[int]) -> list[Ta
             )
         )
     for size in sizes:
-        rebuild = _find(figures, "postgres", "Projector.rebuild (drop, create, project all)", size)
+        rebuild = _find(figures, "postgres", "Projector.rebuild (beside, then swap)", size)
         decoded = _find(figures, "postgres", "  ... decoded to domain events (mapper)", size)
         if rebuild is not None:
             versus = f", {rebuild.median / decoded.median:.2f}x decoded reads" if decoded else ""

@@ -512,7 +512,7 @@ def replay(place: Place, built: BuiltStore, settings: Settings) -> list[Figure]:
                EVENTS_PER_SECOND, plain, size, reference),
         Figure(REPLAY, "  ... decoded to domain events (mapper)", backend, EVENTS_PER_SECOND,
                decoded, size, reference),
-        Figure(REPLAY, "Projector.rebuild (drop, create, project all)", backend,
+        Figure(REPLAY, "Projector.rebuild (beside, then swap)", backend,
                EVENTS_PER_SECOND, rebuild, size, reference,
                note=f"batches of {services.projector.batch_size}"),
     ]  # fmt: skip

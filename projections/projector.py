@@ -419,14 +419,3 @@ class Projector:
             self.reached.current()
         self.view.analyze()
         return done
-
-    def run_until(
-        self, stop: threading.Event, wake: threading.Event, poll_interval: float = 0.2
-    ) -> None:
-        """Follow the log until `stop` is set, waking on `wake` (a notification) or a poll."""
-        while not stop.is_set():
-            # Cleared before catching up: a notification during the catch-up wakes the
-            # next round at once instead of waiting for the poll.
-            wake.clear()
-            self.catch_up()
-            wake.wait(poll_interval)
