@@ -6,6 +6,7 @@ checks that none makes the server fail and that every answer matches the documen
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,9 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS as CHECKS_REGISTERED
-from schemathesis.config import SchemathesisConfig
+from schemathesis.config import GenerationConfig, SchemathesisConfig
 from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.coverage._operation import iter_coverage_cases
 
+from api.dependencies import expected_version
 from api.main import create_app
 from api.settings import Settings
 from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
@@ -176,3 +179,33 @@ def test_no_generated_request_makes_the_server_fail(
             failures[operation.label] = error
 
     assert not failures, "\n\n".join(f"{label}: {error}" for label, error in failures.items())
+
+
+@pytest.mark.parametrize("path", ["/v1/measures/{id}/events", "/v1/negotiations/{id}/events"])
+def test_every_valid_request_of_the_coverage_phase_carries_an_if_match_the_server_takes(
+    document: dict[str, Any], path: str
+) -> None:
+    """Schemathesis's coverage phase (in `st run`, not in the test above) makes header
+    values of letters and digits only; it found no valid If-Match in a pattern admitting
+    only `*` or `"N"`, and sent its first invalid value, a bare 0, in requests it called
+    valid. The document gives `*` a branch of its own, so it always has a valid one."""
+    schema = schemathesis.openapi.from_dict(document)
+    operation = schema[path]["POST"]
+
+    sent = {
+        case.headers["If-Match"]
+        for case in iter_coverage_cases(
+            operation=operation,
+            generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+            generate_duplicate_query_parameters=False,
+            unexpected_methods=set(),
+            generation_config=GenerationConfig(),
+        )
+        if case.meta is not None
+        and case.meta.generation.mode is GenerationMode.POSITIVE
+        and "If-Match" in (case.headers or {})
+    }
+
+    assert sent
+    for if_match in sent:
+        asyncio.run(expected_version(if_match))  # InvalidValue (a 422) if refused
