@@ -30,6 +30,7 @@ from domain.values import (
     target_code,
     utc_instant,
 )
+from eventschema.recordable import NON_BLANK_TEXT_PATTERN, RECORDABLE_TEXT_PATTERN
 
 
 def invalid(message: str) -> PydanticCustomError:
@@ -218,12 +219,18 @@ def _not_blank(value: str) -> str:
     return text
 
 
+Text = Annotated[str, WithJsonSchema({"type": "string", "pattern": RECORDABLE_TEXT_PATTERN})]
+"""Free text: anything the store gives back as it was given (no NUL; Unicode, so no lone
+surrogate), as `check_recordable` decides. Every free-text field of an event is one, so
+that the schema says what the server takes."""
+
 NonBlank = Annotated[
     str,
     AfterValidator(_not_blank),
-    WithJsonSchema({"type": "string", "minLength": 1, "pattern": "\\S"}),
+    WithJsonSchema({"type": "string", "minLength": 1, "pattern": NON_BLANK_TEXT_PATTERN}),
 ]
-"""Text that says something: surrounding blanks are removed, and blank text is refused."""
+"""Text that says something: surrounding blanks are removed, and blank text is refused
+(and, like all Text, recordable)."""
 
 ID_MAX_LENGTH = 200
 """The most characters an identifier (an event id, a layer, a status) may have."""
