@@ -169,7 +169,13 @@ Rate = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "minimum": 0, "maximum": int(MAX_RATE)},
+                # multipleOf: at most RATE_PLACES decimal places, as for the string.
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": int(MAX_RATE),
+                    "multipleOf": 10.0**-RATE_PLACES,
+                },
                 {"type": "string", "pattern": f"^[0-9]+(\\.[0-9]{{1,{RATE_PLACES}}})?$"},
             ],
             "description": (
