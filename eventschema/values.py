@@ -145,13 +145,16 @@ Target = Annotated[
 ]
 """An origin a measure targets: a country code, or "*" (every origin)."""
 
+HS_PREFIX_PATTERN = "^(\\*|[0-9](?:[. ]*[0-9]){1,11}[. ]*)$"
+"""What `hs_prefix` takes: "*", or 2 to 12 digits with dots (or spaces) after the first."""
+
 HsPrefix = Annotated[
     str,
     AfterValidator(with_domain_check(hs_prefix)),
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^(\\*|[0-9][0-9. ]*)$",
+            "pattern": HS_PREFIX_PATTERN,
             "description": (
                 'An HS/HTS code prefix: 2 to 12 digits, dots allowed ("8517.13"), '
                 'or "*" for every product. Stored as digits ("851713"; "*" as "").'

@@ -9,7 +9,7 @@ import jsonschema_rs
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from eventschema import DATASET_LINE, MeasureRateChanged, Rate
+from eventschema import DATASET_LINE, HsPrefix, MeasureRateChanged, Rate
 from tests.eventschema.support import errors_of, rate_changed
 
 
@@ -153,3 +153,18 @@ def test_the_schema_of_a_rate_takes_the_json_numbers_the_validator_takes(number:
         taken = False
 
     assert schema.is_valid(number) is taken
+
+
+@pytest.mark.parametrize(
+    "prefix", ["*", "85", "8517.13", "9503.00.0090", "8 5", "5", "1234567890123", "85x", ".85"]
+)
+def test_the_schema_of_an_hs_prefix_takes_what_the_validator_takes(prefix: str) -> None:
+    schema = jsonschema_rs.Draft202012Validator(TypeAdapter(HsPrefix).json_schema())
+
+    try:
+        TypeAdapter(HsPrefix).validate_python(prefix)
+        taken = True
+    except ValidationError:
+        taken = False
+
+    assert schema.is_valid(prefix) is taken
