@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema_rs
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -209,3 +210,31 @@ def test_every_valid_request_of_the_coverage_phase_carries_an_if_match_the_serve
     assert sent
     for if_match in sent:
         asyncio.run(expected_version(if_match))  # InvalidValue (a 422) if refused
+
+
+def test_no_string_a_request_body_takes_may_hold_a_nul(document: dict[str, Any]) -> None:
+    """check_recordable refuses text with a NUL; every string of every body says so."""
+    schemas = document["components"]["schemas"]
+    pending = [
+        operation["requestBody"]["content"]["application/json"]["schema"]
+        for _, _, operation in operations(document)
+        if "requestBody" in operation
+    ]
+    seen: set[str] = set()
+    strings = []
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference not in seen:
+                seen.add(reference)
+                pending.append(schemas[reference.rsplit("/", 1)[1]])
+            if node.get("type") == "string" and not {"enum", "const", "format"} & node.keys():
+                strings.append(node)
+            pending.extend(node.values())
+
+    assert len(seen) > 10
+    for string in strings:
+        assert not jsonschema_rs.Draft202012Validator(string).is_valid("a\x00b"), string
