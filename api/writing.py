@@ -35,8 +35,8 @@ from api.models import (
     events_of,
 )
 from api.problems import documented
-from domain.commands import Written
-from domain.errors import InvalidValue
+from domain.commands import Change, Written
+from domain.errors import VersionConflict
 from domain.idempotency import IdempotencyClaim
 from domain.ledger import MEASURE, Ledger
 from eventschema import check_recordable
@@ -86,12 +86,27 @@ def _answer(response: Response, written: Written) -> WrittenPublic:
     return WrittenPublic.of(written)
 
 
-def _expected(in_body: int | None, in_header: int | None) -> int | None:
-    if in_body is not None and in_header is not None and in_body != in_header:
-        raise InvalidValue(
-            "expected_version", f"is {in_body} but If-Match says {in_header}; give one of them"
-        )
-    return in_body if in_body is not None else in_header
+_NO_VERSION = -1
+"""A version no stream is at: an append expecting it learns the stream's version."""
+
+
+async def _two_versions(
+    ledger: Ledger, stream_id: UUID, changes: list[Change], versions: tuple[int, int]
+) -> VersionConflict:
+    """The conflict of a write giving two different versions (If-Match and
+    `expected_version`): the stream cannot be at both, so at least one is stale.
+
+    Both are preconditions the document lets a client give, and OpenAPI cannot relate a
+    header to a body field ("give one of them"), so the answer is the one a stale version
+    gets (409 with the current version), naming a version the stream is not at. Nothing
+    is recorded: the append asks for a version no stream has.
+    """
+    try:
+        await run_in_threadpool(ledger.append_to_stream, stream_id, changes, _NO_VERSION)
+    except VersionConflict as conflict:
+        stale = next(v for v in versions if v != conflict.current_version)
+        return VersionConflict(stream_id, stale, conflict.current_version)
+    raise AssertionError(f"an append expecting version {_NO_VERSION} was recorded")
 
 
 async def _create(
@@ -115,9 +130,11 @@ async def _append(
 ) -> WrittenPublic:
     """Check the whole body, then hand the store work to the thread pool."""
     events, in_body = events_of(body)
-    expected = _expected(in_body, if_match)
     check_recordable(body)
     changes = [event.to_change() for event in events]
+    if in_body is not None and if_match is not None and in_body != if_match:
+        raise await _two_versions(ledger, stream_id, changes, (in_body, if_match))
+    expected = in_body if in_body is not None else if_match
     written = await run_in_threadpool(
         ledger.append_to_stream, stream_id, changes, expected, claim=claim
     )

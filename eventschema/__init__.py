@@ -116,6 +116,7 @@ from eventschema.values import (
     NonBlank,
     Rate,
     Target,
+    Text,
 )
 
 __all__ = [
@@ -193,6 +194,7 @@ __all__ = [
     "SourceIn",
     "StreamRef",
     "Target",
+    "Text",
     "check_recordable",
     "dataset_json_schema",
     "describe_errors",

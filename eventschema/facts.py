@@ -32,6 +32,7 @@ from eventschema.values import (
     EventId,
     IsoDate,
     NonBlank,
+    Text,
     invalid,
 )
 
@@ -127,7 +128,7 @@ class EventIn(BaseModel):
         description="Who entered the fact (a person or a loader).",
         examples=["analyst@example.org"],
     )
-    note: str = Field(default="", description="Free text for auditors.", examples=[""])
+    note: Text = Field(default="", description="Free text for auditors.", examples=[""])
 
     @classmethod
     def schema_examples(cls) -> list[dict[str, Any]]:

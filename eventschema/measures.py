@@ -18,6 +18,7 @@ from domain.values import echo, hs_prefix
 from eventschema import facts
 from eventschema.streams import Key, MeasureRef, id_of_new_stream
 from eventschema.values import (
+    HS_PREFIX_PATTERN,
     Country,
     EventId,
     HsPrefix,
@@ -67,7 +68,7 @@ class MeasureImposed(facts.MeasureEventIn):
         default_factory=dict,
         description="Rates for some HS prefixes, overriding rate_pct on those products.",
         examples=[{"8703.80": 100, "8703.23": 25}],
-        json_schema_extra={"propertyNames": {"pattern": "^(\\*|[0-9][0-9. ]*)$"}},
+        json_schema_extra={"propertyNames": {"pattern": HS_PREFIX_PATTERN}},
     )
     hs_prefixes: list[HsPrefix] = Field(
         default_factory=lambda: [""],

@@ -19,7 +19,7 @@ from domain.commands import OpenNegotiation
 from domain.ledger import NEGOTIATION
 from eventschema import facts
 from eventschema.streams import Key, MeasureRef, NegotiationRef, id_of_new_stream
-from eventschema.values import Country, EventId, IsoDate, NonBlank, Rate, invalid
+from eventschema.values import Country, EventId, IsoDate, NonBlank, Rate, Text, invalid
 
 
 class NegotiationOpened(facts.NegotiationEventIn):
@@ -87,14 +87,14 @@ class NegotiationTalksScheduled(facts.NegotiationStepIn):
     talks_on: IsoDate | None = Field(
         default=None, description="The day the talks are to start, if known."
     )
-    location: str = Field(default="", description="Where.", examples=["Geneva"])
+    location: Text = Field(default="", description="Where.", examples=["Geneva"])
 
 
 class NegotiationRoundHeld(facts.NegotiationStepIn):
     """A round of talks took place."""
 
     type: Literal["round_held"] = Field(description="A round of talks is held.")
-    location: str = Field(default="", description="Where.", examples=["London"])
+    location: Text = Field(default="", description="Where.", examples=["London"])
     round_number: Annotated[int, Field(strict=True, ge=1)] | None = Field(
         default=None, description="The round's number, if the parties number them."
     )

@@ -14,8 +14,24 @@ from domain.values import MAX_RATE, shorten
 MAX_RATE_PCT = MAX_RATE
 """No plausible rate (or number of points) in percent is higher; a bigger number is a typo."""
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-"""NUL (PostgreSQL text cannot hold it) and lone surrogates (not encodable as UTF-8)."""
+NUL = r"\u0000"
+"""NUL, as a regular expression in both dialects (Python's and JSON Schema's ECMA-262):
+PostgreSQL text cannot hold it."""
+
+SURROGATES = r"\ud800-\udfff"
+"""Lone surrogates, as a character range of Python's dialect: not encodable as UTF-8.
+A JSON Schema cannot name them (a JSON Schema string is Unicode, which has no lone
+surrogates; validators in Rust or Go cannot even hold one), so the schemas leave them out
+and their descriptions say text is Unicode."""
+
+_UNSTORABLE = re.compile(f"[{NUL}{SURROGATES}]")
+
+RECORDABLE_TEXT_PATTERN = f"^[^{NUL}]*$"
+"""The JSON Schema `pattern` of free text: what `check_recordable` refuses of a string, as
+far as a JSON Schema can say it (see SURROGATES)."""
+
+NON_BLANK_TEXT_PATTERN = f"^[^{NUL}]*[^\\s{NUL}][^{NUL}]*$"
+"""Recordable text with at least one character that is not blank."""
 
 
 def check_recordable(value: object, path: str = "body") -> None:

@@ -119,6 +119,7 @@ MeasureRef = Annotated[
     WithJsonSchema(
         {
             "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
             "description": "A measure, by key or UUID (stored as the measure's UUID in hex).",
             "examples": ["us-auto-232"],
         }
@@ -131,6 +132,7 @@ NegotiationRef = Annotated[
     WithJsonSchema(
         {
             "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
             "description": "A negotiation, by key or UUID (stored as its UUID in hex).",
             "examples": ["us-cn-trade-talks-2026"],
         }

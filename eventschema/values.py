@@ -30,6 +30,7 @@ from domain.values import (
     target_code,
     utc_instant,
 )
+from eventschema.recordable import NON_BLANK_TEXT_PATTERN, RECORDABLE_TEXT_PATTERN
 
 
 def invalid(message: str) -> PydanticCustomError:
@@ -144,13 +145,16 @@ Target = Annotated[
 ]
 """An origin a measure targets: a country code, or "*" (every origin)."""
 
+HS_PREFIX_PATTERN = "^(\\*|[0-9](?:[. ]*[0-9]){1,11}[. ]*)$"
+"""What `hs_prefix` takes: "*", or 2 to 12 digits with dots (or spaces) after the first."""
+
 HsPrefix = Annotated[
     str,
     AfterValidator(with_domain_check(hs_prefix)),
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^(\\*|[0-9][0-9. ]*)$",
+            "pattern": HS_PREFIX_PATTERN,
             "description": (
                 'An HS/HTS code prefix: 2 to 12 digits, dots allowed ("8517.13"), '
                 'or "*" for every product. Stored as digits ("851713"; "*" as "").'
@@ -168,7 +172,13 @@ Rate = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "minimum": 0, "maximum": int(MAX_RATE)},
+                # multipleOf: at most RATE_PLACES decimal places, as for the string.
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": int(MAX_RATE),
+                    "multipleOf": 10.0**-RATE_PLACES,
+                },
                 {"type": "string", "pattern": f"^[0-9]+(\\.[0-9]{{1,{RATE_PLACES}}})?$"},
             ],
             "description": (
@@ -218,12 +228,18 @@ def _not_blank(value: str) -> str:
     return text
 
 
+Text = Annotated[str, WithJsonSchema({"type": "string", "pattern": RECORDABLE_TEXT_PATTERN})]
+"""Free text: anything the store gives back as it was given (no NUL; Unicode, so no lone
+surrogate), as `check_recordable` decides. Every free-text field of an event is one, so
+that the schema says what the server takes."""
+
 NonBlank = Annotated[
     str,
     AfterValidator(_not_blank),
-    WithJsonSchema({"type": "string", "minLength": 1, "pattern": "\\S"}),
+    WithJsonSchema({"type": "string", "minLength": 1, "pattern": NON_BLANK_TEXT_PATTERN}),
 ]
-"""Text that says something: surrounding blanks are removed, and blank text is refused."""
+"""Text that says something: surrounding blanks are removed, and blank text is refused
+(and, like all Text, recordable)."""
 
 ID_MAX_LENGTH = 200
 """The most characters an identifier (an event id, a layer, a status) may have."""

@@ -6,18 +6,22 @@ checks that none makes the server fail and that every answer matches the documen
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema_rs
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS as CHECKS_REGISTERED
-from schemathesis.config import SchemathesisConfig
+from schemathesis.config import GenerationConfig, SchemathesisConfig
 from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.coverage._operation import iter_coverage_cases
 
+from api.dependencies import expected_version
 from api.main import create_app
 from api.settings import Settings
 from eventschema import MEASURE_EVENT_MODELS, NEGOTIATION_EVENT_MODELS
@@ -176,3 +180,61 @@ def test_no_generated_request_makes_the_server_fail(
             failures[operation.label] = error
 
     assert not failures, "\n\n".join(f"{label}: {error}" for label, error in failures.items())
+
+
+@pytest.mark.parametrize("path", ["/v1/measures/{id}/events", "/v1/negotiations/{id}/events"])
+def test_every_valid_request_of_the_coverage_phase_carries_an_if_match_the_server_takes(
+    document: dict[str, Any], path: str
+) -> None:
+    """Schemathesis's coverage phase (in `st run`, not in the test above) makes header
+    values of letters and digits only; it found no valid If-Match in a pattern admitting
+    only `*` or `"N"`, and sent its first invalid value, a bare 0, in requests it called
+    valid. The document gives `*` a branch of its own, so it always has a valid one."""
+    schema = schemathesis.openapi.from_dict(document)
+    operation = schema[path]["POST"]
+
+    sent = {
+        case.headers["If-Match"]
+        for case in iter_coverage_cases(
+            operation=operation,
+            generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+            generate_duplicate_query_parameters=False,
+            unexpected_methods=set(),
+            generation_config=GenerationConfig(),
+        )
+        if case.meta is not None
+        and case.meta.generation.mode is GenerationMode.POSITIVE
+        and "If-Match" in (case.headers or {})
+    }
+
+    assert sent
+    for if_match in sent:
+        asyncio.run(expected_version(if_match))  # InvalidValue (a 422) if refused
+
+
+def test_no_string_a_request_body_takes_may_hold_a_nul(document: dict[str, Any]) -> None:
+    """check_recordable refuses text with a NUL; every string of every body says so."""
+    schemas = document["components"]["schemas"]
+    pending = [
+        operation["requestBody"]["content"]["application/json"]["schema"]
+        for _, _, operation in operations(document)
+        if "requestBody" in operation
+    ]
+    seen: set[str] = set()
+    strings = []
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference not in seen:
+                seen.add(reference)
+                pending.append(schemas[reference.rsplit("/", 1)[1]])
+            if node.get("type") == "string" and not {"enum", "const", "format"} & node.keys():
+                strings.append(node)
+            pending.extend(node.values())
+
+    assert len(seen) > 10
+    for string in strings:
+        assert not jsonschema_rs.Draft202012Validator(string).is_valid("a\x00b"), string

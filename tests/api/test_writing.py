@@ -393,17 +393,22 @@ def test_a_batch_can_carry_its_expected_version(client: TestClient) -> None:
     assert current.status_code == 201
 
 
-def test_a_body_version_differing_from_if_match_is_refused(client: TestClient) -> None:
+@pytest.mark.parametrize(("in_body", "in_header"), [(1, '"2"'), (2, '"1"')])
+def test_a_body_version_differing_from_if_match_is_a_conflict_naming_the_stale_one(
+    client: TestClient, in_body: int, in_header: str
+) -> None:
     client.post("/v1/measures", json=fentanyl())
 
     response = client.post(
         "/v1/measures/us-cn-fentanyl/events",
-        json={"events": [rate("A", 20)], "expected_version": 1},
-        headers={"If-Match": '"2"'},
+        json={"events": [rate("A", 20)], "expected_version": in_body},
+        headers={"If-Match": in_header},
     )
 
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "expected_version"
+    assert response.status_code == 409
+    assert response.json()["current_version"] == 1
+    assert "not 2" in response.json()["detail"]
+    assert client.get("/v1/measures/us-cn-fentanyl").headers["ETag"] == '"1"'
 
 
 @pytest.mark.parametrize("if_match", ["1", 'W/"1"', '"one"', '"1", "2"'])

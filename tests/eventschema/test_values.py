@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import jsonschema_rs
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
-from eventschema import DATASET_LINE, MeasureRateChanged
+from eventschema import DATASET_LINE, HsPrefix, MeasureRateChanged, Rate
 from tests.eventschema.support import errors_of, rate_changed
 
 
@@ -136,3 +138,33 @@ def test_an_error_echoes_at_most_80_characters_of_the_input() -> None:
     assert len(message) < 400
     assert "'" + "9" * 78 + "\u2026 is not a date" in message
     assert "k" * 79 + "\u2026: Extra inputs are not permitted" in message
+
+
+@pytest.mark.parametrize(
+    "number", [0, 7.5, 125, 1e-6, 999999.999999, 1e-7, 1.175494351e-38, 2.2e-309, 12.3456789]
+)
+def test_the_schema_of_a_rate_takes_the_json_numbers_the_validator_takes(number: float) -> None:
+    schema = jsonschema_rs.Draft202012Validator(TypeAdapter(Rate).json_schema())
+
+    try:
+        TypeAdapter(Rate).validate_python(number)
+        taken = True
+    except ValidationError:
+        taken = False
+
+    assert schema.is_valid(number) is taken
+
+
+@pytest.mark.parametrize(
+    "prefix", ["*", "85", "8517.13", "9503.00.0090", "8 5", "5", "1234567890123", "85x", ".85"]
+)
+def test_the_schema_of_an_hs_prefix_takes_what_the_validator_takes(prefix: str) -> None:
+    schema = jsonschema_rs.Draft202012Validator(TypeAdapter(HsPrefix).json_schema())
+
+    try:
+        TypeAdapter(HsPrefix).validate_python(prefix)
+        taken = True
+    except ValidationError:
+        taken = False
+
+    assert schema.is_valid(prefix) is taken
