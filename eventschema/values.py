@@ -30,6 +30,7 @@ from domain.values import (
     target_code,
     utc_instant,
 )
+from eventschema.id_characters import MARKS, NOT_IN_IDS, not_in_ids
 from eventschema.recordable import NON_BLANK_TEXT_PATTERN, RECORDABLE_TEXT_PATTERN
 
 
@@ -245,42 +246,63 @@ ID_MAX_LENGTH = 200
 """The most characters an identifier (an event id, a layer, a status) may have."""
 
 ID_RULE = (
-    "An identifier: 1 to 200 characters, NFC-normalised (a decomposed 'e' + U+0301 is "
-    "stored as U+00E9), surrounding spaces removed; every character printable (Unicode "
-    "letters, marks, numbers, punctuation, symbols and the space U+0020; no control (Cc) "
-    "or format (Cf) character such as U+200B or U+202E, no line or paragraph separator, "
-    "no other space, no unassigned or private-use code point) and no combining mark (M) "
-    "first. Two ids that look alike are then the same id."
+    "An identifier: 1 to 200 characters (surrounding spaces removed), NFC-normalised (a "
+    "decomposed 'e' + U+0301 is stored as U+00E9); no control (Cc) or format (Cf) "
+    "character such as U+200B or U+202E, no line or paragraph separator, no space other "
+    "than U+0020, and no combining mark (M) first. Two ids that look alike are then the "
+    "same id."
 )
 """The rule every caller-chosen identifier follows, as the schema and the README state it."""
 
 
+def _character_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    """The body of a regular-expression character class holding `ranges`: `\\uXXXX` in
+    the BMP, the characters themselves beyond it (the one spelling both Python's `re` and
+    ECMA-262 regular expressions, which JSON Schema patterns are, read alike; surrogates,
+    which no JSON Schema tool accepts in a pattern, are not in the ranges)."""
+
+    def spelled(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+    return "".join(
+        spelled(first) if first == last else f"{spelled(first)}-{spelled(last)}"
+        for first, last in ranges
+    )
+
+
+_NOT_IN_IDS = _character_class(NOT_IN_IDS)
+_MARKS = _character_class(MARKS)
+ID_PATTERN = f"^ *[^{_NOT_IN_IDS}{_MARKS} ](?:[^{_NOT_IN_IDS}]*[^{_NOT_IN_IDS} ])? *$"
+"""ID_RULE as a regular expression (before NFC), built from the same Unicode categories
+the validator applies, so that the published schema accepts exactly what the server does."""
+
+_ID_MATCH = re.compile(ID_PATTERN)
+
+
 def _identifier(value: str) -> str:
-    """`value` as an identifier (see ID_RULE), or an error saying which character is wrong.
+    """`value` as an identifier (see ID_RULE), or an error saying what is wrong.
 
     Ids are compared as strings: without this rule `US-CN-FENT-20` and `US-CN-FENT-20`
     followed by a zero-width space would be two events, and an RTL override or a newline
     would make an id print as something it is not.
     """
-    text = unicodedata.normalize("NFC", value.strip(" "))
+    text = value.strip(" ")
     if not text:
         raise invalid("must not be empty or blank")
     if len(text) > ID_MAX_LENGTH:
         raise invalid(f"must have at most {ID_MAX_LENGTH} characters, not {len(text)}")
-    if not text.isprintable():
-        position, char = next((i, c) for i, c in enumerate(text) if not c.isprintable())
+    if not _ID_MATCH.match(text):
+        position, char = next(((i, c) for i, c in enumerate(text) if not_in_ids(c)), (0, text[0]))
+        if not_in_ids(char):
+            raise invalid(
+                f"must not contain U+{ord(char):04X} ({_describe(char)}) at position "
+                f"{position + 1}: ids are printable text"
+            )
         raise invalid(
-            f"must not contain U+{ord(char):04X} ({_describe(char)}) at position {position + 1}: "
-            "ids are printable text"
-        )
-    if text != text.strip():
-        raise invalid("must not start or end with white space")
-    if unicodedata.category(text[0]).startswith("M"):
-        raise invalid(
-            f"must not start with the combining mark U+{ord(text[0]):04X}; "
+            f"must not start with the combining mark U+{ord(char):04X}; "
             "a mark belongs to the character before it"
         )
-    return text
+    return unicodedata.normalize("NFC", text)
 
 
 def _describe(char: str) -> str:
@@ -292,9 +314,6 @@ def _describe(char: str) -> str:
         "Zl": "a line separator",
         "Zp": "a paragraph separator",
         "Zs": "a space other than U+0020",
-        "Cs": "a surrogate",
-        "Co": "a private-use character",
-        "Cn": "an unassigned code point",
     }
     kind = kinds.get(category, f"category {category}")
     return f"{kind}, {name}" if name else kind
@@ -304,12 +323,7 @@ _ID_SCHEMA = {
     "type": "string",
     "minLength": 1,
     "maxLength": ID_MAX_LENGTH,
-    # The part of the rule a regular expression without Unicode classes can say: no C0
-    # or C1 control, no common format character, no line or paragraph separator.
-    "pattern": (
-        "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e"
-        "\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]+$"
-    ),
+    "pattern": ID_PATTERN,
     "description": ID_RULE,
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -9,7 +11,8 @@ import jsonschema_rs
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from eventschema import DATASET_LINE, HsPrefix, MeasureRateChanged, Rate
+from eventschema import DATASET_LINE, HsPrefix, MeasureRateChanged, Rate, id_characters
+from eventschema.values import ID_PATTERN
 from tests.eventschema.support import errors_of, rate_changed
 
 
@@ -168,3 +171,22 @@ def test_the_schema_of_an_hs_prefix_takes_what_the_validator_takes(prefix: str) 
         taken = False
 
     assert schema.is_valid(prefix) is taken
+
+
+def test_the_identifier_characters_are_unicodes_own() -> None:
+    """The ranges written down in eventschema.id_characters are the categories the rule
+    names, as this Python's unicodedata has them (regenerate on a new Unicode version)."""
+    assert unicodedata.unidata_version == id_characters.UNICODE_VERSION, (
+        "regenerate eventschema/id_characters.py for this Unicode version"
+    )
+    assert id_characters.ranges_of(id_characters.not_in_ids) == list(id_characters.NOT_IN_IDS)
+    assert id_characters.ranges_of(id_characters.is_mark) == list(id_characters.MARKS)
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["US-CN-FENT-20", " padded ", "\U000f0000-private-use", "\u0378-unassigned", "x\u0301"],
+)
+def test_the_schema_pattern_and_the_validator_agree_on_accepted_ids(given: str) -> None:
+    assert re.match(ID_PATTERN, given)
+    DATASET_LINE.validate_python(rate_changed(event_id=given))  # accepted
