@@ -80,11 +80,12 @@ DOMAIN_ERROR_STATUS: Sequence[tuple[type[DomainError | ReadModelBehind], HTTPSta
     (DuplicateEventId, HTTPStatus.CONFLICT),
     (InvalidTransition, HTTPStatus.CONFLICT),
     (InvalidMeasureChange, HTTPStatus.CONFLICT),
+    # The event it names may yet be recorded: the stream's state decides, not the body.
+    (UnknownEventReference, HTTPStatus.CONFLICT),
     (StreamUnreadable, HTTPStatus.INTERNAL_SERVER_ERROR),
     (StreamNotFound, HTTPStatus.NOT_FOUND),
     (NoSuchStream, HTTPStatus.NOT_FOUND),
     (WrongStreamKind, HTTPStatus.NOT_FOUND),
-    (UnknownEventReference, HTTPStatus.UNPROCESSABLE_ENTITY),
     (UnknownEventType, HTTPStatus.UNPROCESSABLE_ENTITY),
     (InvalidValue, HTTPStatus.UNPROCESSABLE_ENTITY),
     (IdempotencyKeyReused, HTTPStatus.UNPROCESSABLE_ENTITY),

@@ -166,6 +166,16 @@ HsPrefix = Annotated[
 ]
 """An HS prefix, normalised to digits; "*" (every product) becomes ""."""
 
+_PLACES = f"(?:\\.[0-9]{{1,{RATE_PLACES}}})?"
+_MAX_DIGITS = len(str(int(MAX_RATE)))
+assert 10 ** (_MAX_DIGITS - 1) == MAX_RATE, "the rate pattern below assumes a power of ten"
+RATE_STRING_PATTERN = (
+    f"^0*(?:[0-9]{{1,{_MAX_DIGITS - 1}}}{_PLACES}|{int(MAX_RATE)}(?:\\.0{{1,{RATE_PLACES}}})?)$"
+)
+"""A rate written as a string, as the schema states it: digits, at most RATE_PLACES
+decimal places, and no more than MAX_RATE (10**6: below it at most six integer digits,
+leading zeros aside), so that a valid-looking string the server refuses cannot exist."""
+
 Rate = Annotated[
     Decimal,
     BeforeValidator(_within_precision),
@@ -180,7 +190,7 @@ Rate = Annotated[
                     "maximum": int(MAX_RATE),
                     "multipleOf": 10.0**-RATE_PLACES,
                 },
-                {"type": "string", "pattern": f"^[0-9]+(\\.[0-9]{{1,{RATE_PLACES}}})?$"},
+                {"type": "string", "pattern": RATE_STRING_PATTERN},
             ],
             "description": (
                 "Additional ad valorem duty in percent (not including MFN): a JSON number "

@@ -208,7 +208,7 @@ def test_a_batch_that_breaks_a_rule_records_nothing(client: TestClient) -> None:
 
     response = client.post("/v1/measures/us-cn-fentanyl/events", json=batch)
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["rule"] == "unknown_event_reference"
     assert "NONE" in response.json()["detail"]
     assert log_size(client) == 1
@@ -260,9 +260,9 @@ def test_a_round_after_talks_collapsed_is_a_conflict_naming_the_rule(client: Tes
     [
         (rate("US-CN-FENT-10", 20), 409, "duplicate_event_id"),
         (event("suspension_extended", "X", "2025-05-01", suspension_event_id="NOPE",
-               ends_on="2025-06-01"), 422, "unknown_event_reference"),
+               ends_on="2025-06-01"), 409, "unknown_event_reference"),
         (event("record_corrected", "X", None, corrected_event_id="NOPE", reason="typo",
-               announced_at="2025-06-01"), 422, "unknown_event_reference"),
+               announced_at="2025-06-01"), 409, "unknown_event_reference"),
         (event("suspension_granted", "X", "2025-05-01", ends_on="2025-04-01"),
          409, "invalid_measure_change"),
         (event("opened", "X", "2025-05-01", title="t", parties=["US", "CN"], summary="s"),

@@ -12,7 +12,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from eventschema import DATASET_LINE, HsPrefix, MeasureRateChanged, Rate, id_characters
-from eventschema.values import ID_PATTERN
+from eventschema.values import ID_PATTERN, RATE_STRING_PATTERN
 from tests.eventschema.support import errors_of, rate_changed
 
 
@@ -190,3 +190,21 @@ def test_the_identifier_characters_are_unicodes_own() -> None:
 def test_the_schema_pattern_and_the_validator_agree_on_accepted_ids(given: str) -> None:
     assert re.match(ID_PATTERN, given)
     DATASET_LINE.validate_python(rate_changed(event_id=given))  # accepted
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["125", "0", "04", "999999.999999", "1000000", "1000000.000000", "1000000.5", "1000001",
+     "720650832109549327977516993", "1.1234567", "0001000000", "007.5"],
+)  # fmt: skip
+def test_a_rate_string_is_valid_to_the_schema_exactly_when_the_server_takes_it(
+    written: str,
+) -> None:
+    """schemathesis found a 27-digit string the pattern allowed and the server refused."""
+    try:
+        TypeAdapter(Rate).validate_python(written)
+        taken = True
+    except ValidationError:
+        taken = False
+
+    assert bool(re.match(RATE_STRING_PATTERN, written)) == taken

@@ -139,7 +139,7 @@ def test_sixteen_writers_on_one_stream_get_no_409_and_lose_nothing(
                 future.result(60)
 
     refused = {event_id: status for event_id, status in answers.items() if status != 201}
-    assert refused == {"INVALID": 422}
+    assert refused == {"INVALID": 409}
     assert rules == {"INVALID": "unknown_event_reference"}
     events = stored(durable_database_url, key)
     assert [version for version, _ in events] == list(range(1, len(events) + 1))
