@@ -36,6 +36,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.field_errors import FieldError, validation_errors
 from api.security import NotAuthenticated, NotPermitted
 from domain.commands import BatchItemError
 from domain.errors import (
@@ -55,7 +56,6 @@ from domain.errors import (
 from domain.idempotency import IdempotencyKeyReused
 from domain.stream_queue import StreamBusy
 from domain.values import ECHO_LIMIT, shorten
-from eventschema import measure_event_types, negotiation_event_types
 from projections.progress import ReadModelBehind
 from storage.backoff import is_transient, one_line
 from storage.undecodable import UndecodableEvent
@@ -110,13 +110,6 @@ RETRY_AFTER_STORE = "2"
 STORE_UNAVAILABLE = "store_unavailable"
 """The problem of a request that the store could not serve because it cannot be reached
 (down, restarting, or not answering within TRADELEDGER_STORE_TIMEOUT_SECONDS)."""
-
-
-class FieldError(BaseModel):
-    """One invalid input: where it is (`body.events.0.rate_pct`, `query.on`) and why."""
-
-    field: str = Field(examples=["body.events.0.rate_pct"])
-    message: str = Field(examples=["Input should be greater than or equal to 0"])
 
 
 class Problem(BaseModel):
@@ -272,42 +265,6 @@ def _where(request: Request, name: str) -> str:
     if name.lower() in request.headers:
         return f"header.{name}"
     return name
-
-
-_TAGS = frozenset({"event", "batch"}) | measure_event_types() | negotiation_event_types()
-"""Union tags pydantic puts into error locations; readers want field paths."""
-
-
-def field_path(loc: Sequence[int | str], error_type: str) -> str:
-    """`("body", "batch", "events", 0, "rate_changed", "rate_pct")` -> `body.events.0.rate_pct`."""
-    kept: list[str] = []
-    previous_was_tag = False
-    for index, part in enumerate(loc):
-        after_container = index > 0 and (
-            loc[index - 1] == "body" or isinstance(loc[index - 1], int) or previous_was_tag
-        )
-        previous_was_tag = isinstance(part, str) and part in _TAGS and after_container
-        if not previous_was_tag:
-            kept.append(shorten(str(part), ECHO_LIMIT))
-    if error_type in ("union_tag_invalid", "union_tag_not_found") and kept[-1:] != ["type"]:
-        kept.append("type")
-    return ".".join(kept)
-
-
-def validation_errors(errors: Sequence[Any]) -> list[FieldError]:
-    described = []
-    for error in errors:
-        message = str(error.get("msg", "invalid"))
-        context = error.get("ctx") or {}
-        if error.get("type") == "json_invalid" and "error" in context:
-            message = f"{message}: {context['error']}"
-        described.append(
-            FieldError(
-                field=field_path(tuple(error.get("loc", ())), str(error.get("type"))),
-                message=message,
-            )
-        )
-    return described
 
 
 async def _on_domain_error(request: Request, error: Exception) -> JSONResponse:

@@ -31,7 +31,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from domain.stream_cache import DEFAULT_MAXSIZE
 from projections.projector import DEFAULT_BATCH_SIZE, STOP
 from projections.queries import DEFAULT_WAIT_TIMEOUT
-from storage.postgres import DEFAULT_STORE_TIMEOUT
+from storage.postgres_pool import DEFAULT_STORE_TIMEOUT
 from storage.sqlite import DEFAULT_POLL_INTERVAL
 from tradeledger.errors import InvalidSetting
 from tradeledger.keys import ApiKeys, Role, parse_api_keys

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from api.problems import field_path
+from api.field_errors import field_path
 from api.settings import Settings
 from tests.api.conftest import (
     KEYS,

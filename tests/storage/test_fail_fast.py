@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from eventsourcing.persistence import InfrastructureFactory
 
-import storage.postgres
+import storage.postgres_pool
 from storage.backoff import StoreUnavailable
 from storage.postgres import FailFastPool, LedgerPostgresApplicationRecorder, LedgerPostgresFactory
 from tests.conftest import PostgresDatabase
@@ -149,7 +149,7 @@ def test_connections_that_died_idle_are_not_handed_out(
     datastore = ledger.factory.datastore  # type: ignore[attr-defined]
     try:
         ledger.recorder.max_notification_id()
-        monkeypatch.setattr(storage.postgres, "PING_AFTER_IDLE", 0.0)  # every one is idle
+        monkeypatch.setattr(storage.postgres_pool, "PING_AFTER_IDLE", 0.0)  # every one is idle
         killed = kill_connections(postgres_database)
 
         def select_one() -> None:
